@@ -1,0 +1,65 @@
+/* otapack — the host-side packager library: build, sign, verify and inspect packages.
+ * Every verb of the otapack command is a thin layer over one function here. */
+#ifndef OTAPACK_PACKAGER_H
+#define OTAPACK_PACKAGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "otapack/err.h"
+#include "otapack/key.h"
+#include "otapack/manifest.h"
+#include "otapack/seckey.h"
+#include "otapack/sigblock.h"
+
+struct ota_build_image {
+    const char *name; /* payload name in the package */
+    const char *path; /* file to read */
+};
+
+struct ota_build_opts {
+    const char *product;
+    const char *version;
+    uint64_t security_version;
+    const char *const *hardware;
+    size_t n_hardware;
+    const struct ota_build_image *images;
+    size_t n_images;
+    int64_t created;          /* creation time: SOURCE_DATE_EPOCH or now, chosen by the caller */
+    uint32_t expires_in_days; /* expiry = created + days */
+    enum ota_compression compression;
+    const struct ota_seckey *const *keys; /* may be empty: an unsigned package */
+    size_t n_keys;
+};
+
+/* Builds a package at out_path (written under a temporary name, then renamed). */
+enum ota_status ota_pack_build(const char *out_path, const struct ota_build_opts *o,
+                               struct ota_err *err) OTA_WUR;
+
+/* Adds signatures to a package. The manifest bytes and payloads are copied unchanged (each
+ * payload is checked against the manifest on the way); out_path NULL rewrites in_path
+ * atomically. A key that already signed is replaced by its fresh, identical signature. */
+enum ota_status ota_pack_sign(const char *in_path, const char *out_path,
+                              const struct ota_seckey *const *keys, size_t n_keys,
+                              struct ota_err *err) OTA_WUR;
+
+/* What a package says about itself, parsed but (for inspect) not verified. */
+struct ota_pack_info {
+    struct ota_manifest manifest;
+    struct ota_sigblock sigblock;
+    uint8_t manifest_sha256[OTA_SHA256_LEN];
+    uint64_t package_size;              /* bytes read (whole stream for verify) */
+    struct ota_verify_result verified;  /* filled by ota_pack_verify */
+};
+
+void ota_pack_info_free(struct ota_pack_info *info);
+
+/* Verifies a whole package from fd: signatures (threshold distinct keys among keys), every
+ * payload's sizes and digests, and the container layout to the last byte. */
+enum ota_status ota_pack_verify(struct ota_pack_info *info, int fd, const struct ota_pubkey *keys,
+                                size_t n_keys, unsigned threshold, struct ota_err *err) OTA_WUR;
+
+/* Reads the manifest and signature block from fd without verifying signatures or payloads. */
+enum ota_status ota_pack_inspect(struct ota_pack_info *info, int fd, struct ota_err *err) OTA_WUR;
+
+#endif

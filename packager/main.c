@@ -1,0 +1,623 @@
+/* main.c — the otapack command: argument parsing, help pages, output. Each verb is a thin
+ * layer over one function of the packager library. The only place that prints and exits. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "otapack/codec.h"
+#include "otapack/fsio.h"
+#include "otapack/packager.h"
+
+#define PROG "otapack"
+
+static const char HELP_MAIN[] =
+    "NAME\n"
+    "    otapack - build, sign, verify and inspect otapack OTA packages\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    otapack VERB [OPTIONS] ...\n"
+    "    otapack VERB --help\n"
+    "\n"
+    "VERBS\n"
+    "    keygen     create an Ed25519 signing key pair\n"
+    "    build      bundle images into a package, optionally signed\n"
+    "    sign       add a signature to a package (the CI signing step)\n"
+    "    verify     check a package's signatures and every payload\n"
+    "    inspect    show what a package says it contains\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 done; 1 rejected (bad signature, corrupt or hostile input); 2 usage error;\n"
+    "    3 system failure (I/O, disk full, permissions). Failures print one line to stderr.\n";
+
+static const char HELP_KEYGEN[] =
+    "NAME\n"
+    "    otapack keygen - create an Ed25519 signing key pair\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    otapack keygen --out PREFIX\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Writes PREFIX.key, the secret key (mode 0600), and PREFIX.pub, the public key that\n"
+    "    devices and verifiers trust. Refuses to overwrite an existing file. Prints the key id:\n"
+    "    the SHA-256 of the key in The Update Framework's canonical key form.\n"
+    "\n"
+    "OPTIONS\n"
+    "    -o, --out PREFIX   path prefix of the two files\n"
+    "\n"
+    "FILES\n"
+    "    PREFIX.pub   one line: otapack-pubkey-v1 ed25519 <64 hex digits>\n"
+    "    PREFIX.key   one line: otapack-seckey-v1 ed25519 <64 hex digits>; keep it secret\n"
+    "\n"
+    "EXAMPLE\n"
+    "    otapack keygen --out release\n";
+
+static const char HELP_BUILD[] =
+    "NAME\n"
+    "    otapack build - bundle images into a package\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    otapack build -o OUT --product P --version V --security-version N\n"
+    "                  [--image NAME=FILE]... [--hardware REV]... [--expires-in DAYS]\n"
+    "                  [--compress zlib|none] [--key PREFIX.key]...\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Writes a package: a POSIX tar stream holding manifest.json, signatures.json and the\n"
+    "    payloads in order (see formats/FORMAT.md). Without --key the package is unsigned;\n"
+    "    sign it later with 'otapack sign'. The output is written under a temporary name and\n"
+    "    renamed into place, so OUT is either complete or untouched.\n"
+    "\n"
+    "    Builds are reproducible: with SOURCE_DATE_EPOCH set, the same inputs give the same\n"
+    "    bytes. The creation time is SOURCE_DATE_EPOCH, or the current time.\n"
+    "\n"
+    "OPTIONS\n"
+    "    -o, --out OUT              package to write\n"
+    "    --product P                product (compatibility string) the package is for\n"
+    "    --version V                human-readable version, e.g. 1.4.2\n"
+    "    --security-version N       anti-rollback counter; a device installs only a package\n"
+    "                               whose N is greater than what it runs (0..2^63-1)\n"
+    "    --image NAME=FILE          add FILE as image payload NAME (1 to 64 characters of\n"
+    "                               A-Z a-z 0-9 . _ -, not starting with '.'); repeatable\n"
+    "    --hardware REV             restrict to devices of hardware revision REV; repeatable\n"
+    "    --expires-in DAYS          package expires DAYS after creation (default 365)\n"
+    "    --compress zlib|none       compress each payload (default none: images are usually\n"
+    "                               compressed file systems already)\n"
+    "    --key PREFIX.key           sign with this secret key; repeatable\n"
+    "\n"
+    "ENVIRONMENT\n"
+    "    SOURCE_DATE_EPOCH          creation time in seconds since 1970 (reproducible builds)\n"
+    "\n"
+    "EXAMPLE\n"
+    "    otapack build -o app-1.2.ota --product acme-gw --version 1.2 --security-version 12 \\\n"
+    "        --image rootfs=rootfs.squashfs --image app=app.bin --key release.key\n";
+
+static const char HELP_SIGN[] =
+    "NAME\n"
+    "    otapack sign - add a signature to a package\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    otapack sign --key PREFIX.key [--key PREFIX.key]... PKG [-o OUT]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Signs the manifest of PKG and writes the package with the signature added; the\n"
+    "    manifest bytes and payloads are copied unchanged. Every payload is checked against\n"
+    "    the manifest while it is copied: a package whose payloads do not match is refused\n"
+    "    and nothing is written. Without -o, PKG is replaced atomically. Signing again with\n"
+    "    the same key gives the same bytes.\n"
+    "\n"
+    "OPTIONS\n"
+    "    -k, --key PREFIX.key   secret key (mode 0600); repeatable\n"
+    "    -o, --out OUT          write here instead of replacing PKG\n"
+    "\n"
+    "EXAMPLE\n"
+    "    otapack build -o app.ota --product acme-gw --version 1.2 --security-version 12 \\\n"
+    "        --image app=app.bin\n"
+    "    otapack sign --key /run/secrets/release.key app.ota\n";
+
+static const char HELP_VERIFY[] =
+    "NAME\n"
+    "    otapack verify - check a package's signatures and contents\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    otapack verify --pub PREFIX.pub [--pub PREFIX.pub]... [--threshold N] PKG|-\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Exits 0 only if at least N distinct keys among the --pub keys signed the manifest,\n"
+    "    no signature by one of them is invalid, every payload matches its declared sizes and\n"
+    "    SHA-256 digests, and the container is well formed to its last byte. Signatures by\n"
+    "    other keys are ignored. Device policy (product, expiry, security version) is the\n"
+    "    device's to check. '-' reads the package from standard input.\n"
+    "\n"
+    "OPTIONS\n"
+    "    -p, --pub PREFIX.pub   trusted public key; repeatable\n"
+    "    --threshold N          distinct valid signatures required (default 1)\n"
+    "    --quiet                print nothing on success\n";
+
+static const char HELP_INSPECT[] =
+    "NAME\n"
+    "    otapack inspect - show what a package contains\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    otapack inspect [--json] PKG|-\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Prints the manifest (product, versions, times, payloads with sizes and digests) and\n"
+    "    the key ids of the signatures. Reads only the first two entries and verifies\n"
+    "    nothing: use 'otapack verify' for that.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --json   machine-readable output: the manifest fields, 'manifest_sha256' and\n"
+    "             'signatures' (each with 'keyid' and 'method')\n";
+
+static int fail(const struct ota_err *err)
+{
+    fprintf(stderr, PROG ": %s\n", err->msg[0] ? err->msg : ota_strerror(err->code));
+    return ota_exit_code(err->code);
+}
+
+static int usage(const char *verb, const char *msg)
+{
+    fprintf(stderr, PROG " %s: %s (see 'otapack %s --help')\n", verb, msg, verb);
+    return 2;
+}
+
+static int usage_arg(const char *verb, const char *opt, const char *why)
+{
+    char m[256];
+    snprintf(m, sizeof m, "%s: %s", opt, why);
+    return usage(verb, m);
+}
+
+/* getopt_long with our conventions: options may follow operands; '?' is a usage error. */
+#define OPT_HELP 'h'
+
+static int cmd_keygen(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, OPT_HELP}, {0, 0, 0, 0}};
+    const char *prefix = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        if (c == 'o')
+            prefix = optarg;
+        else if (c == OPT_HELP)
+            return fputs(HELP_KEYGEN, stdout), 0;
+        else
+            return usage("keygen", "unknown option");
+    }
+    if (!prefix)
+        return usage("keygen", "--out PREFIX is required");
+    if (optind != argc)
+        return usage("keygen", "unexpected argument");
+    struct ota_err err;
+    ota_err_clear(&err);
+    struct ota_seckey *sk;
+    enum ota_status rc = ota_seckey_generate(&sk, &err);
+    if (!rc)
+        rc = ota_seckey_write_files(sk, prefix, &err);
+    if (!rc)
+        printf("key id %s\nwrote %s.key (secret, mode 0600) and %s.pub\n",
+               ota_seckey_public(sk)->keyid, prefix, prefix);
+    ota_seckey_free(sk);
+    return rc ? fail(&err) : 0;
+}
+
+static void free_keys(struct ota_seckey **keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ota_seckey_free(keys[i]);
+}
+
+static int load_seckey(struct ota_seckey **keys, size_t *n, const char *path, struct ota_err *err)
+{
+    if (*n >= OTA_MAX_SIGNATURES)
+        return ota_err_set(err, OTA_E_USAGE, "--key: at most %u keys", OTA_MAX_SIGNATURES);
+    enum ota_status rc = ota_seckey_load(&keys[*n], path, err);
+    if (!rc)
+        (*n)++;
+    return rc;
+}
+
+static int source_date(int64_t *out, struct ota_err *err)
+{
+    const char *s = getenv("SOURCE_DATE_EPOCH");
+    if (!s) {
+        *out = (int64_t)time(NULL);
+        return OTA_OK;
+    }
+    uint64_t v;
+    if (ota_parse_u64(&v, s, 253402300799ull) != 0) /* up to 9999-12-31 */
+        return ota_err_set(err, OTA_E_USAGE, "SOURCE_DATE_EPOCH: not a number of seconds");
+    *out = (int64_t)v;
+    return OTA_OK;
+}
+
+static int cmd_build(int argc, char **argv)
+{
+    enum { O_PRODUCT = 256, O_VERSION, O_SV, O_IMAGE, O_HW, O_EXP, O_COMP, O_KEY };
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
+                                         {"product", required_argument, 0, O_PRODUCT},
+                                         {"version", required_argument, 0, O_VERSION},
+                                         {"security-version", required_argument, 0, O_SV},
+                                         {"image", required_argument, 0, O_IMAGE},
+                                         {"hardware", required_argument, 0, O_HW},
+                                         {"expires-in", required_argument, 0, O_EXP},
+                                         {"compress", required_argument, 0, O_COMP},
+                                         {"key", required_argument, 0, O_KEY},
+                                         {"help", no_argument, 0, OPT_HELP},
+                                         {0, 0, 0, 0}};
+    static struct ota_build_image images[OTA_MAX_PAYLOADS];
+    static const char *hardware[OTA_MAX_HARDWARE];
+    struct ota_seckey *keys[OTA_MAX_SIGNATURES];
+    struct ota_build_opts o;
+    memset(&o, 0, sizeof o);
+    o.expires_in_days = 365;
+    o.images = images;
+    o.hardware = hardware;
+    const char *out = NULL;
+    int have_sv = 0, c, ret = 0;
+    size_t n_keys = 0;
+    struct ota_err err;
+    ota_err_clear(&err);
+    uint64_t v;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case O_PRODUCT: o.product = optarg; break;
+        case O_VERSION: o.version = optarg; break;
+        case O_SV:
+            if (ota_parse_u64(&v, optarg, OTA_MAX_SECURITY_VERSION) != 0) {
+                ret = usage_arg("build", "--security-version", "not a number in 0..2^63-1");
+                goto done;
+            }
+            o.security_version = v;
+            have_sv = 1;
+            break;
+        case O_IMAGE: {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || !eq[1]) {
+                ret = usage_arg("build", "--image", "expected NAME=FILE");
+                goto done;
+            }
+            if (o.n_images >= OTA_MAX_PAYLOADS) {
+                ret = usage_arg("build", "--image", "too many images");
+                goto done;
+            }
+            *eq = '\0';
+            images[o.n_images].name = optarg;
+            images[o.n_images++].path = eq + 1;
+            break;
+        }
+        case O_HW:
+            if (o.n_hardware >= OTA_MAX_HARDWARE) {
+                ret = usage_arg("build", "--hardware", "too many revisions");
+                goto done;
+            }
+            if (!ota_ident_valid(optarg)) {
+                ret = usage_arg("build", "--hardware", "1 to 128 characters of A-Z a-z 0-9 . _ + : -");
+                goto done;
+            }
+            hardware[o.n_hardware++] = optarg;
+            break;
+        case O_EXP:
+            if (ota_parse_u64(&v, optarg, OTA_MAX_EXPIRY_DAYS) != 0 || v == 0) {
+                ret = usage_arg("build", "--expires-in", "a number of days from 1 to 36525");
+                goto done;
+            }
+            o.expires_in_days = (uint32_t)v;
+            break;
+        case O_COMP:
+            if (!strcmp(optarg, "zlib"))
+                o.compression = OTA_COMP_ZLIB;
+            else if (!strcmp(optarg, "none"))
+                o.compression = OTA_COMP_NONE;
+            else {
+                ret = usage_arg("build", "--compress", "expected zlib or none");
+                goto done;
+            }
+            break;
+        case O_KEY:
+            if (load_seckey(keys, &n_keys, optarg, &err)) {
+                ret = fail(&err);
+                goto done;
+            }
+            break;
+        case OPT_HELP:
+            fputs(HELP_BUILD, stdout);
+            goto done;
+        default:
+            ret = usage("build", "unknown option");
+            goto done;
+        }
+    }
+    if (optind != argc) {
+        ret = usage("build", "unexpected argument (images are given with --image NAME=FILE)");
+        goto done;
+    }
+    if (!out || !o.product || !o.version || !have_sv) {
+        ret = usage("build", "-o, --product, --version and --security-version are required");
+        goto done;
+    }
+    if (source_date(&o.created, &err)) {
+        ret = fail(&err);
+        goto done;
+    }
+    o.keys = (const struct ota_seckey *const *)keys;
+    o.n_keys = n_keys;
+    if (ota_pack_build(out, &o, &err)) {
+        ret = fail(&err);
+        goto done;
+    }
+    printf("wrote %s: %zu image%s, %s\n", out, o.n_images, o.n_images == 1 ? "" : "s",
+           n_keys ? "signed" : "unsigned (sign it with 'otapack sign')");
+done:
+    free_keys(keys, n_keys);
+    return ret;
+}
+
+static int cmd_sign(int argc, char **argv)
+{
+    static const struct option opts[] = {{"key", required_argument, 0, 'k'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"help", no_argument, 0, OPT_HELP},
+                                         {0, 0, 0, 0}};
+    struct ota_seckey *keys[OTA_MAX_SIGNATURES];
+    size_t n_keys = 0;
+    const char *out = NULL;
+    int c, ret = 0;
+    struct ota_err err;
+    ota_err_clear(&err);
+    while ((c = getopt_long(argc, argv, "k:o:h", opts, NULL)) != -1) {
+        if (c == 'k') {
+            if (load_seckey(keys, &n_keys, optarg, &err)) {
+                ret = fail(&err);
+                goto done;
+            }
+        } else if (c == 'o') {
+            out = optarg;
+        } else if (c == OPT_HELP) {
+            fputs(HELP_SIGN, stdout);
+            goto done;
+        } else {
+            ret = usage("sign", "unknown option");
+            goto done;
+        }
+    }
+    if (optind + 1 != argc || n_keys == 0) {
+        ret = usage("sign", "expected --key PREFIX.key and one package");
+        goto done;
+    }
+    if (ota_pack_sign(argv[optind], out, (const struct ota_seckey *const *)keys, n_keys, &err)) {
+        ret = fail(&err);
+        goto done;
+    }
+    for (size_t i = 0; i < n_keys; i++)
+        printf("signed %s with key %.16s\n", out ? out : argv[optind],
+               ota_seckey_public(keys[i])->keyid);
+done:
+    free_keys(keys, n_keys);
+    return ret;
+}
+
+static int open_pkg(int *fd, const char *path, struct ota_err *err)
+{
+    if (!strcmp(path, "-")) {
+        *fd = STDIN_FILENO;
+        return OTA_OK;
+    }
+    return ota_fs_open_regular(fd, AT_FDCWD, path, err);
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+    enum { O_THRESHOLD = 256, O_QUIET };
+    static const struct option opts[] = {{"pub", required_argument, 0, 'p'},
+                                         {"threshold", required_argument, 0, O_THRESHOLD},
+                                         {"quiet", no_argument, 0, O_QUIET},
+                                         {"help", no_argument, 0, OPT_HELP},
+                                         {0, 0, 0, 0}};
+    static struct ota_pubkey keys[OTA_MAX_TRUSTED_KEYS];
+    size_t n = 0;
+    uint64_t threshold = 1;
+    int c, quiet = 0;
+    struct ota_err err;
+    ota_err_clear(&err);
+    while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+        if (c == 'p') {
+            if (n >= OTA_MAX_TRUSTED_KEYS)
+                return usage_arg("verify", "--pub", "too many keys");
+            if (ota_pubkey_load(&keys[n], optarg, &err))
+                return fail(&err);
+            n++;
+        } else if (c == O_THRESHOLD) {
+            if (ota_parse_u64(&threshold, optarg, OTA_MAX_SIGNATURES) != 0 || threshold == 0)
+                return usage_arg("verify", "--threshold", "a number from 1 to 32");
+        } else if (c == O_QUIET) {
+            quiet = 1;
+        } else if (c == OPT_HELP) {
+            return fputs(HELP_VERIFY, stdout), 0;
+        } else {
+            return usage("verify", "unknown option");
+        }
+    }
+    if (optind + 1 != argc || n == 0)
+        return usage("verify", "expected --pub PREFIX.pub and one package");
+    int fd;
+    if (open_pkg(&fd, argv[optind], &err))
+        return fail(&err);
+    struct ota_pack_info info;
+    enum ota_status rc = ota_pack_verify(&info, fd, keys, n, (unsigned)threshold, &err);
+    if (fd != STDIN_FILENO)
+        close(fd);
+    if (rc) {
+        ota_err_prefix(&err, "%s", argv[optind]);
+        return fail(&err);
+    }
+    if (!quiet) {
+        printf("%s: OK: %s %s (security version %llu), %zu payload%s, signed by", argv[optind],
+               info.manifest.product, info.manifest.version,
+               (unsigned long long)info.manifest.security_version, info.manifest.n_payloads,
+               info.manifest.n_payloads == 1 ? "" : "s");
+        for (size_t i = 0; i < info.verified.n_valid; i++)
+            printf(" %.16s", info.verified.valid[i]);
+        printf("\n");
+    }
+    ota_pack_info_free(&info);
+    return 0;
+}
+
+static void hex32(char out[OTA_SHA256_HEX_LEN], const uint8_t *d)
+{
+    ota_hex_encode(out, d, OTA_SHA256_LEN);
+}
+
+static void inspect_text(const struct ota_pack_info *info)
+{
+    const struct ota_manifest *m = &info->manifest;
+    char t1[OTA_TIME_STR_LEN], t2[OTA_TIME_STR_LEN], h[OTA_SHA256_HEX_LEN];
+    ota_time_format(t1, m->created);
+    ota_time_format(t2, m->expires);
+    hex32(h, info->manifest_sha256);
+    printf("format:            %u\n", m->format);
+    printf("product:           %s\n", m->product);
+    printf("hardware:          ");
+    if (!m->n_hardware)
+        printf("any");
+    for (size_t i = 0; i < m->n_hardware; i++)
+        printf("%s%s", i ? ", " : "", m->hardware[i]);
+    printf("\nversion:           %s\n", m->version);
+    printf("security version:  %llu\n", (unsigned long long)m->security_version);
+    printf("created:           %s\n", t1);
+    printf("expires:           %s\n", t2);
+    printf("manifest sha256:   %s\n", h);
+    printf("payloads:          %zu\n", m->n_payloads);
+    for (size_t i = 0; i < m->n_payloads; i++) {
+        const struct ota_payload *p = &m->payloads[i];
+        hex32(h, p->raw_sha256);
+        printf("  %-20s %-8s %12llu bytes  sha256 %s", p->name, p->type,
+               (unsigned long long)p->raw_size, h);
+        if (p->compression != OTA_COMP_NONE)
+            printf("  (%s, %llu stored)", ota_compression_name(p->compression),
+                   (unsigned long long)p->size);
+        printf("\n");
+    }
+    printf("signatures:        %zu (not verified; use 'otapack verify')\n", info->sigblock.n);
+    for (size_t i = 0; i < info->sigblock.n; i++)
+        printf("  %s key %s\n", info->sigblock.sigs[i].method, info->sigblock.sigs[i].keyid);
+}
+
+static int inspect_json(const struct ota_pack_info *info)
+{
+    const struct ota_manifest *m = &info->manifest;
+    char t[OTA_TIME_STR_LEN], h[OTA_SHA256_HEX_LEN];
+    json_t *o = json_object(), *pl = json_array(), *sg = json_array(), *hw = json_array();
+    json_object_set_new(o, "format", json_integer(m->format));
+    json_object_set_new(o, "product", json_string(m->product));
+    json_object_set_new(o, "version", json_string(m->version));
+    json_object_set_new(o, "security_version", json_integer((json_int_t)m->security_version));
+    ota_time_format(t, m->created);
+    json_object_set_new(o, "created", json_string(t));
+    ota_time_format(t, m->expires);
+    json_object_set_new(o, "expires", json_string(t));
+    hex32(h, info->manifest_sha256);
+    json_object_set_new(o, "manifest_sha256", json_string(h));
+    for (size_t i = 0; i < m->n_hardware; i++)
+        json_array_append_new(hw, json_string(m->hardware[i]));
+    json_object_set_new(o, "hardware", hw);
+    for (size_t i = 0; i < m->n_payloads; i++) {
+        const struct ota_payload *p = &m->payloads[i];
+        json_t *e = json_object();
+        json_object_set_new(e, "name", json_string(p->name));
+        json_object_set_new(e, "type", json_string(p->type));
+        json_object_set_new(e, "compression", json_string(ota_compression_name(p->compression)));
+        json_object_set_new(e, "size", json_integer((json_int_t)p->size));
+        hex32(h, p->sha256);
+        json_object_set_new(e, "sha256", json_string(h));
+        json_object_set_new(e, "uncompressed_size", json_integer((json_int_t)p->raw_size));
+        hex32(h, p->raw_sha256);
+        json_object_set_new(e, "uncompressed_sha256", json_string(h));
+        json_array_append_new(pl, e);
+    }
+    json_object_set_new(o, "payloads", pl);
+    for (size_t i = 0; i < info->sigblock.n; i++) {
+        json_t *e = json_object();
+        json_object_set_new(e, "keyid", json_string(info->sigblock.sigs[i].keyid));
+        json_object_set_new(e, "method", json_string(info->sigblock.sigs[i].method));
+        json_array_append_new(sg, e);
+    }
+    json_object_set_new(o, "signatures", sg);
+    int rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+    printf("\n");
+    json_decref(o);
+    return rc == 0 ? 0 : 3;
+}
+
+static int cmd_inspect(int argc, char **argv)
+{
+    enum { O_JSON = 256 };
+    static const struct option opts[] = {
+        {"json", no_argument, 0, O_JSON}, {"help", no_argument, 0, OPT_HELP}, {0, 0, 0, 0}};
+    int c, as_json = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == O_JSON)
+            as_json = 1;
+        else if (c == OPT_HELP)
+            return fputs(HELP_INSPECT, stdout), 0;
+        else
+            return usage("inspect", "unknown option");
+    }
+    if (optind + 1 != argc)
+        return usage("inspect", "expected one package");
+    struct ota_err err;
+    ota_err_clear(&err);
+    int fd;
+    if (open_pkg(&fd, argv[optind], &err))
+        return fail(&err);
+    struct ota_pack_info info;
+    enum ota_status rc = ota_pack_inspect(&info, fd, &err);
+    if (fd != STDIN_FILENO)
+        close(fd);
+    if (rc) {
+        ota_err_prefix(&err, "%s", argv[optind]);
+        return fail(&err);
+    }
+    int ret = 0;
+    if (as_json)
+        ret = inspect_json(&info);
+    else
+        inspect_text(&info);
+    ota_pack_info_free(&info);
+    return ret;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } verbs[] = {{"keygen", cmd_keygen},
+                 {"build", cmd_build},
+                 {"sign", cmd_sign},
+                 {"verify", cmd_verify},
+                 {"inspect", cmd_inspect}};
+    if (argc < 2)
+        return fputs(HELP_MAIN, stderr), 2;
+    const char *verb = argv[1];
+    if (!strcmp(verb, "--help") || !strcmp(verb, "-h") || !strcmp(verb, "help"))
+        return fputs(HELP_MAIN, stdout), 0;
+    if (!strcmp(verb, "--version"))
+        return printf("otapack %s\n", OTA_VERSION), 0;
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        if (!strcmp(verb, verbs[i].name)) {
+            opterr = 0;
+            optind = 1;
+            return verbs[i].fn(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, PROG ": unknown verb '%s' (see 'otapack --help')\n", verb);
+    return 2;
+}
