@@ -75,6 +75,6 @@ enum ota_status ota_fs_symlink_replace(int dirfd, const char *name, const char *
 
 /* Removes dirfd/name and everything below it without following symlinks; a missing name is
  * success. Fsyncs dirfd afterwards. */
-enum ota_status ota_fs_remove_tree(int dirfd, const char *name, struct ota_err *err) OTA_WUR;
+enum ota_status ota_fs_remove_tree(int dirfd, const char *name, struct ota_err *err);
 
 #endif

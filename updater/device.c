@@ -1,0 +1,553 @@
+/* device.c — device state: provisioning, opening with recovery, floors, status.
+ * Owns: the on-device layout under ROOT/var/lib/otapack and its invariants: 'current' always
+ * names a complete generation; anything not reachable from it (staging, orphaned
+ * generations, temporary files) is garbage that the next open removes. Never links secret
+ * keys; never trusts a file here that a package could have written without verification. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "device_priv.h"
+#include "json_util.h"
+#include "otapack/codec.h"
+#include "otapack/fsio.h"
+
+#define DEVICE_JSON "device.json"
+#define STATE_JSON "state.json"
+
+void ota_gen_name(char out[OTA_GEN_NAME_LEN + 1], unsigned gen)
+{
+    snprintf(out, OTA_GEN_NAME_LEN + 1, "gen-%08u", gen % 100000000u);
+}
+
+int ota_gen_parse(unsigned *gen, const char *name)
+{
+    uint64_t v;
+    if (strncmp(name, "gen-", 4) != 0 || strlen(name) != OTA_GEN_NAME_LEN ||
+        ota_parse_u64(&v, name + 4, 99999999u) != 0)
+        return -1;
+    *gen = (unsigned)v;
+    return 0;
+}
+
+/* mkdir -p for the folders above the state folder (root itself must exist). */
+static enum ota_status mkdirs(int rootfd, const char *rel, struct ota_err *err)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s", rel);
+    for (char *p = path; ; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdirat(rootfd, path, 0755) != 0 && errno != EEXIST)
+                return ota_err_sys(err, errno, "%s: cannot create folder", path);
+            *p = c;
+            if (!c)
+                break;
+        }
+    }
+    return OTA_OK;
+}
+
+static enum ota_status write_device_json(int dirfd, const struct ota_device_init_opts *o,
+                                         struct ota_err *err)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "format", json_integer(1));
+    json_object_set_new(j, "product", json_string(o->product));
+    if (o->hardware)
+        json_object_set_new(j, "hardware", json_string(o->hardware));
+    json_object_set_new(j, "threshold", json_integer(o->threshold ? o->threshold : 1));
+    char *s;
+    size_t n;
+    enum ota_status rc = ota_json_dump(&s, &n, j, DEVICE_JSON, err);
+    json_decref(j);
+    if (rc)
+        return rc;
+    rc = ota_fs_write_atomic(dirfd, DEVICE_JSON, s, n, 0644, err);
+    free(s);
+    return rc;
+}
+
+static enum ota_status write_state_json(int dirfd, uint64_t sv, int64_t tfloor,
+                                        struct ota_err *err)
+{
+    char t[OTA_TIME_STR_LEN];
+    ota_time_format(t, tfloor);
+    json_t *j = json_object();
+    json_object_set_new(j, "format", json_integer(1));
+    json_object_set_new(j, "security_version", json_integer((json_int_t)sv));
+    json_object_set_new(j, "time_floor", json_string(t));
+    char *s;
+    size_t n;
+    enum ota_status rc = ota_json_dump(&s, &n, j, STATE_JSON, err);
+    json_decref(j);
+    if (rc)
+        return rc;
+    rc = ota_fs_write_atomic(dirfd, STATE_JSON, s, n, 0644, err);
+    free(s);
+    return rc;
+}
+
+static enum ota_status populate(int dirfd, const struct ota_device_init_opts *o,
+                                struct ota_err *err)
+{
+    enum ota_status rc;
+    int fd;
+    char g0[OTA_GEN_NAME_LEN + 1], link[64];
+    ota_gen_name(g0, 0);
+    snprintf(link, sizeof link, OTA_GEN_DIR "/%s", g0);
+    if ((rc = write_device_json(dirfd, o, err)) || (rc = write_state_json(dirfd, 0, 0, err)))
+        return rc;
+    if ((rc = ota_fs_mkdir(dirfd, "keys", 0755, err)))
+        return rc;
+    if ((rc = ota_fs_open_dir(&fd, dirfd, "keys", err)))
+        return rc;
+    for (size_t i = 0; !rc && i < o->n_keys; i++) {
+        char name[OTA_KEYID_HEX_LEN + 8], line[OTA_PUBKEY_LINE_MAX];
+        snprintf(name, sizeof name, "%s.pub", o->keys[i].keyid);
+        ota_pubkey_format(line, sizeof line, &o->keys[i]);
+        rc = ota_fs_write_atomic(fd, name, line, strlen(line), 0644, err);
+    }
+    close(fd);
+    if (rc)
+        return rc;
+    if ((rc = ota_fs_mkdir(dirfd, OTA_GEN_DIR, 0755, err)) ||
+        (rc = ota_fs_open_dir(&fd, dirfd, OTA_GEN_DIR, err)))
+        return rc;
+    rc = ota_fs_mkdir(fd, g0, 0755, err);
+    int gfd = -1;
+    if (!rc && !(rc = ota_fs_open_dir(&gfd, fd, g0, err))) {
+        rc = ota_fs_mkdir(gfd, "images", 0755, err);
+        close(gfd);
+    }
+    close(fd);
+    if (rc)
+        return rc;
+    if ((rc = ota_fs_write_atomic(dirfd, "lock", "", 0, 0600, err)))
+        return rc;
+    return ota_fs_symlink_replace(dirfd, OTA_CURRENT, link, err);
+}
+
+enum ota_status ota_device_init(const char *root, const struct ota_device_init_opts *o,
+                                struct ota_err *err)
+{
+    if (!o->product || !ota_ident_valid(o->product))
+        return ota_err_set(err, OTA_E_USAGE, "--product: 1 to %u characters of A-Z a-z 0-9 . _ + : -",
+                           OTA_MAX_STRING_LEN);
+    if (o->hardware && !ota_ident_valid(o->hardware))
+        return ota_err_set(err, OTA_E_USAGE, "--hardware: 1 to %u characters of A-Z a-z 0-9 . _ + : -",
+                           OTA_MAX_STRING_LEN);
+    if (o->n_keys == 0 || o->n_keys > OTA_MAX_TRUSTED_KEYS)
+        return ota_err_set(err, OTA_E_USAGE, "a device needs 1 to %u trusted keys",
+                           OTA_MAX_TRUSTED_KEYS);
+    if (o->threshold > o->n_keys)
+        return ota_err_set(err, OTA_E_USAGE, "threshold %u is more than the %zu trusted keys",
+                           o->threshold, o->n_keys);
+    int rootfd, libfd;
+    enum ota_status rc = ota_fs_open_dir(&rootfd, AT_FDCWD, root, err);
+    if (rc)
+        return ota_err_prefix(err, "device root");
+    if ((rc = mkdirs(rootfd, "var/lib", err)) || (rc = ota_fs_open_dir(&libfd, rootfd, "var/lib", err))) {
+        close(rootfd);
+        return rc;
+    }
+    struct stat st;
+    if (fstatat(libfd, "otapack", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        close(libfd);
+        close(rootfd);
+        return ota_err_set(err, OTA_E_EXISTS, "%s/" OTA_DEVICE_DIR ": device already initialised",
+                           root);
+    }
+    /* Build the whole state folder under a temporary name, then rename it into place. */
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, ".otapack.init.%ld", (long)getpid());
+    (void)ota_fs_remove_tree(libfd, tmp, NULL);
+    int dirfd = -1;
+    if (!(rc = ota_fs_mkdir(libfd, tmp, 0755, err)) &&
+        !(rc = ota_fs_open_dir(&dirfd, libfd, tmp, err))) {
+        rc = populate(dirfd, o, err);
+        if (!rc)
+            rc = ota_fs_fsync(dirfd, "state folder", err);
+        close(dirfd);
+    }
+    if (!rc)
+        rc = ota_fs_rename(libfd, tmp, libfd, "otapack", err);
+    if (rc)
+        (void)ota_fs_remove_tree(libfd, tmp, NULL);
+    close(libfd);
+    close(rootfd);
+    return rc;
+}
+
+/* ---- open ------------------------------------------------------------------------ */
+
+/* A malformed file of our own is inconsistent device state, not hostile input. */
+static enum ota_status as_state(struct ota_err *err)
+{
+    if (err)
+        err->code = OTA_E_STATE;
+    return OTA_E_STATE;
+}
+
+static enum ota_status load_device_json(struct ota_device *d, struct ota_err *err)
+{
+    static const char *const keys[] = {"format", "product", "hardware", "threshold", NULL};
+    char *buf;
+    size_t len;
+    enum ota_status rc = ota_fs_read_small(&buf, &len, d->basefd, DEVICE_JSON, OTA_MAX_STATE_SIZE, err);
+    if (rc == OTA_E_NOENT)
+        return ota_err_set(err, OTA_E_STATE, "%s: device not initialised (run 'otaupdate init')",
+                           d->base);
+    if (rc)
+        return rc;
+    json_t *j;
+    uint64_t v;
+    rc = ota_json_load_object(&j, buf, len, DEVICE_JSON, err);
+    free(buf);
+    if (rc)
+        return as_state(err);
+    if (!(rc = ota_json_only_keys(j, keys, DEVICE_JSON, err)) &&
+        !(rc = ota_json_get_str(d->product, OTA_MAX_STRING_LEN, j, "product", DEVICE_JSON, err)) &&
+        !(rc = ota_json_get_u64(&v, OTA_MAX_TRUSTED_KEYS, j, "threshold", DEVICE_JSON, err))) {
+        d->threshold = v ? (unsigned)v : 1;
+        if (json_object_get(j, "hardware"))
+            rc = ota_json_get_str(d->hardware, OTA_MAX_STRING_LEN, j, "hardware", DEVICE_JSON, err);
+    }
+    json_decref(j);
+    if (rc)
+        return as_state(err);
+    return OTA_OK;
+}
+
+static enum ota_status load_state_json(struct ota_device *d, struct ota_err *err)
+{
+    char *buf;
+    size_t len;
+    enum ota_status rc = ota_fs_read_small(&buf, &len, d->basefd, STATE_JSON, OTA_MAX_STATE_SIZE, err);
+    if (rc == OTA_E_NOENT)
+        return OTA_OK; /* floors then come from the running generation alone */
+    if (rc)
+        return rc;
+    json_t *j;
+    rc = ota_json_load_object(&j, buf, len, STATE_JSON, err);
+    free(buf);
+    if (rc)
+        return as_state(err);
+    uint64_t sv;
+    char t[OTA_TIME_STR_LEN + 4];
+    int64_t tf;
+    if (!(rc = ota_json_get_u64(&sv, OTA_MAX_SECURITY_VERSION, j, "security_version", STATE_JSON, err)) &&
+        !(rc = ota_json_get_str(t, sizeof t - 1, j, "time_floor", STATE_JSON, err))) {
+        if (ota_time_parse(&tf, t) != 0)
+            rc = ota_err_set(err, OTA_E_STATE, STATE_JSON ": bad time_floor");
+    }
+    json_decref(j);
+    if (rc)
+        return as_state(err);
+    if (sv > d->sv_floor)
+        d->sv_floor = sv;
+    if (tf > d->time_floor)
+        d->time_floor = tf;
+    return OTA_OK;
+}
+
+static enum ota_status load_keys(struct ota_device *d, struct ota_err *err)
+{
+    int fd;
+    enum ota_status rc = ota_fs_open_dir(&fd, d->basefd, "keys", err);
+    if (rc)
+        return ota_err_set(err, OTA_E_STATE, "%s/keys: missing", d->base);
+    DIR *dir = fdopendir(fd);
+    if (!dir) {
+        close(fd);
+        return ota_err_sys(err, errno, "%s/keys: cannot read", d->base);
+    }
+    struct dirent *de;
+    while (!rc && (de = readdir(dir)) != NULL) {
+        size_t n = strlen(de->d_name);
+        if (de->d_name[0] == '.' || n < 5 || strcmp(de->d_name + n - 4, ".pub") != 0)
+            continue;
+        if (d->n_keys >= OTA_MAX_TRUSTED_KEYS) {
+            rc = ota_err_set(err, OTA_E_STATE, "%s/keys: more than %u keys", d->base,
+                             OTA_MAX_TRUSTED_KEYS);
+            break;
+        }
+        char *buf;
+        size_t len;
+        rc = ota_fs_read_small(&buf, &len, fd, de->d_name, OTA_MAX_KEYFILE_SIZE, err);
+        if (!rc) {
+            rc = ota_pubkey_parse_mem(&d->keys[d->n_keys], buf, len, err);
+            free(buf);
+        }
+        if (rc)
+            ota_err_prefix(err, "%s/keys/%s", d->base, de->d_name);
+        else
+            d->n_keys++;
+    }
+    closedir(dir);
+    if (!rc && d->n_keys == 0)
+        rc = ota_err_set(err, OTA_E_STATE, "%s/keys: no trusted key", d->base);
+    return rc;
+}
+
+/* Reads 'current' and the running generation's manifest and parent. */
+static enum ota_status load_current(struct ota_device *d, struct ota_err *err)
+{
+    char target[128];
+    ssize_t n = readlinkat(d->basefd, OTA_CURRENT, target, sizeof target - 1);
+    if (n < 0)
+        return ota_err_sys(err, errno, "%s/" OTA_CURRENT ": cannot read", d->base);
+    target[n] = '\0';
+    const char *prefix = OTA_GEN_DIR "/";
+    if (strncmp(target, prefix, strlen(prefix)) != 0 ||
+        ota_gen_parse(&d->cur_gen, target + strlen(prefix)) != 0)
+        return ota_err_set(err, OTA_E_STATE, "%s/" OTA_CURRENT ": unexpected target '%s'",
+                           d->base, target);
+    char gname[OTA_GEN_NAME_LEN + 1];
+    ota_gen_name(gname, d->cur_gen);
+    int gfd;
+    enum ota_status rc = ota_fs_open_dir(&gfd, d->gensfd, gname, err);
+    if (rc)
+        return ota_err_set(err, OTA_E_STATE, "%s: running generation %s is missing", d->base,
+                           gname);
+    char *buf;
+    size_t len;
+    rc = ota_fs_read_small(&buf, &len, gfd, "parent", 64, err);
+    if (rc == OTA_OK) {
+        if (len && buf[len - 1] == '\n')
+            buf[--len] = '\0';
+        d->has_parent = ota_gen_parse(&d->parent_gen, buf) == 0;
+        free(buf);
+    } else if (rc != OTA_E_NOENT) {
+        close(gfd);
+        return rc;
+    }
+    rc = ota_fs_read_small(&buf, &len, gfd, OTA_MANIFEST_ENTRY, OTA_MAX_MANIFEST_SIZE, err);
+    close(gfd);
+    if (rc == OTA_E_NOENT)
+        return OTA_OK; /* generation 0: nothing installed yet */
+    if (rc)
+        return rc;
+    struct ota_manifest m;
+    rc = ota_manifest_parse_mem(&m, buf, len, err);
+    if (!rc)
+        rc = ota_sha256_mem(d->cur_manifest_sha256, buf, len, err);
+    free(buf);
+    if (rc)
+        return ota_err_prefix(err, "%s: running generation", d->base);
+    d->has_manifest = 1;
+    d->sv_floor = m.security_version;
+    d->time_floor = m.created;
+    ota_manifest_free(&m);
+    return OTA_OK;
+}
+
+enum ota_status ota_device_gc(struct ota_device *d, unsigned keep_a, unsigned keep_b,
+                              struct ota_err *err)
+{
+    int fd = dup(d->gensfd);
+    if (fd < 0)
+        return ota_err_sys(err, errno, "generations: cannot read");
+    DIR *dir = fdopendir(fd);
+    if (!dir) {
+        close(fd);
+        return ota_err_sys(err, errno, "generations: cannot read");
+    }
+    rewinddir(dir);
+    enum ota_status rc = OTA_OK;
+    struct dirent *de;
+    /* collect first, then remove: deleting while iterating is unspecified */
+    char (*victims)[256] = NULL;
+    size_t nv = 0, cap = 0;
+    while ((de = readdir(dir)) != NULL) {
+        unsigned g;
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if (ota_gen_parse(&g, de->d_name) == 0 && (g == keep_a || g == keep_b))
+            continue;
+        if (nv == cap) {
+            cap = cap ? cap * 2 : 8;
+            void *t = realloc(victims, cap * sizeof *victims);
+            if (!t) {
+                rc = ota_err_set(err, OTA_E_NOMEM, "out of memory");
+                break;
+            }
+            victims = t;
+        }
+        snprintf(victims[nv++], 256, "%s", de->d_name);
+    }
+    closedir(dir);
+    for (size_t i = 0; !rc && i < nv; i++)
+        rc = ota_fs_remove_tree(d->gensfd, victims[i], err);
+    free(victims);
+    return rc;
+}
+
+/* Removes what an interrupted run left: staging, temporary files, orphaned generations. */
+static enum ota_status recover(struct ota_device *d, struct ota_err *err)
+{
+    enum ota_status rc = ota_fs_remove_tree(d->basefd, OTA_STAGING, err);
+    if (rc)
+        return rc;
+    int fd = dup(d->basefd);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!dir) {
+        if (fd >= 0)
+            close(fd);
+        return ota_err_sys(err, errno, "%s: cannot read", d->base);
+    }
+    struct dirent *de;
+    while ((de = readdir(dir)) != NULL)
+        if (de->d_name[0] == '.' && strstr(de->d_name, ".tmp."))
+            (void)unlinkat(d->basefd, de->d_name, 0);
+    closedir(dir);
+    return ota_device_gc(d, d->cur_gen, d->has_parent ? d->parent_gen : d->cur_gen, err);
+}
+
+enum ota_status ota_device_open(struct ota_device **out, const char *root, struct ota_err *err)
+{
+    *out = NULL;
+    struct ota_device *d = calloc(1, sizeof *d);
+    if (!d)
+        return ota_err_set(err, OTA_E_NOMEM, "out of memory");
+    d->rootfd = d->basefd = d->gensfd = d->lockfd = -1;
+    /* status reports absolute paths, whatever the caller's working folder */
+    char *abs = realpath(root, NULL);
+    if (abs) {
+        snprintf(d->root, sizeof d->root, "%s", abs);
+        root = d->root;
+        free(abs);
+    } else {
+        snprintf(d->root, sizeof d->root, "%s", root);
+    }
+    snprintf(d->base, sizeof d->base, "%s%s" OTA_DEVICE_DIR, root,
+             root[0] && root[strlen(root) - 1] == '/' ? "" : "/");
+    enum ota_status rc = ota_fs_open_dir(&d->rootfd, AT_FDCWD, root, err);
+    if (rc) {
+        ota_err_prefix(err, "device root");
+        goto fail;
+    }
+    if ((rc = ota_fs_open_dir(&d->basefd, d->rootfd, OTA_DEVICE_DIR, err))) {
+        if (rc == OTA_E_NOENT)
+            rc = ota_err_set(err, OTA_E_STATE, "%s: device not initialised (run 'otaupdate init')",
+                             d->base);
+        goto fail;
+    }
+    d->lockfd = openat(d->basefd, "lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (d->lockfd < 0) {
+        rc = ota_err_sys(err, errno, "%s/lock: cannot open", d->base);
+        goto fail;
+    }
+    if (flock(d->lockfd, LOCK_EX | LOCK_NB) != 0) {
+        rc = errno == EWOULDBLOCK
+                 ? ota_err_set(err, OTA_E_BUSY, "%s: another otaupdate is running", d->base)
+                 : ota_err_sys(err, errno, "%s/lock: cannot lock", d->base);
+        goto fail;
+    }
+    if ((rc = ota_fs_open_dir(&d->gensfd, d->basefd, OTA_GEN_DIR, err)) ||
+        (rc = load_device_json(d, err)) || (rc = load_keys(d, err)) ||
+        (rc = load_current(d, err)) || (rc = load_state_json(d, err)) || (rc = recover(d, err)))
+        goto fail;
+    if (d->threshold > d->n_keys) {
+        rc = ota_err_set(err, OTA_E_STATE, "%s: threshold %u but only %zu trusted keys", d->base,
+                         d->threshold, d->n_keys);
+        goto fail;
+    }
+    *out = d;
+    return OTA_OK;
+fail:
+    ota_device_close(d);
+    return rc;
+}
+
+void ota_device_close(struct ota_device *d)
+{
+    if (!d)
+        return;
+    if (d->gensfd >= 0)
+        close(d->gensfd);
+    if (d->lockfd >= 0)
+        close(d->lockfd); /* releases the flock */
+    if (d->basefd >= 0)
+        close(d->basefd);
+    if (d->rootfd >= 0)
+        close(d->rootfd);
+    free(d);
+}
+
+enum ota_status ota_device_save_state(struct ota_device *d, struct ota_err *err)
+{
+    return write_state_json(d->basefd, d->sv_floor, d->time_floor, err);
+}
+
+/* ---- status ---------------------------------------------------------------------- */
+
+void ota_device_status_free(struct ota_device_status *st)
+{
+    ota_manifest_free(&st->manifest);
+    free(st->images);
+    memset(st, 0, sizeof *st);
+}
+
+enum ota_status ota_device_status(struct ota_device *d, struct ota_device_status *st,
+                                  struct ota_err *err)
+{
+    memset(st, 0, sizeof *st);
+    snprintf(st->product, sizeof st->product, "%s", d->product);
+    snprintf(st->hardware, sizeof st->hardware, "%s", d->hardware);
+    st->generation = d->cur_gen;
+    st->has_previous = d->has_parent;
+    st->previous = d->parent_gen;
+    st->security_version = d->sv_floor;
+    st->time_floor = d->time_floor;
+    st->n_keys = d->n_keys;
+    st->threshold = d->threshold;
+    if (!d->has_manifest)
+        return OTA_OK;
+    char *buf;
+    size_t len;
+    int gfd;
+    char gname[OTA_GEN_NAME_LEN + 1];
+    ota_gen_name(gname, d->cur_gen);
+    enum ota_status rc = ota_fs_open_dir(&gfd, d->gensfd, gname, err);
+    if (rc)
+        return rc;
+    rc = ota_fs_read_small(&buf, &len, gfd, OTA_MANIFEST_ENTRY, OTA_MAX_MANIFEST_SIZE, err);
+    close(gfd);
+    if (rc)
+        return rc;
+    rc = ota_manifest_parse_mem(&st->manifest, buf, len, err);
+    free(buf);
+    if (rc)
+        return ota_err_prefix(err, "%s: running generation", d->base);
+    st->has_manifest = 1;
+    memcpy(st->manifest_sha256, d->cur_manifest_sha256, OTA_SHA256_LEN);
+    st->images = calloc(st->manifest.n_payloads ? st->manifest.n_payloads : 1, sizeof *st->images);
+    if (!st->images) {
+        ota_device_status_free(st);
+        return ota_err_set(err, OTA_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < st->manifest.n_payloads; i++) {
+        const struct ota_payload *p = &st->manifest.payloads[i];
+        if (strcmp(p->type, "image") != 0)
+            continue;
+        struct ota_image_status *im = &st->images[st->n_images++];
+        snprintf(im->name, sizeof im->name, "%s", p->name);
+        im->size = p->raw_size;
+        memcpy(im->sha256, p->raw_sha256, OTA_SHA256_LEN);
+        if (snprintf(im->path, sizeof im->path, "%s/" OTA_CURRENT "/images/%s", d->base,
+                     p->name) >= (int)sizeof im->path) {
+            ota_device_status_free(st);
+            return ota_err_set(err, OTA_E_USAGE, "device root path too long");
+        }
+    }
+    return OTA_OK;
+}

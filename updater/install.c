@@ -1,0 +1,266 @@
+/* install.c — the install engine: verify, check policy, stage, switch.
+ *
+ * Owns the order of an install (STYLE.md, "Durability"):
+ *   1. read manifest.json and signatures.json from the stream; verify the signatures over
+ *      the exact manifest bytes against the device's keys; only then parse the manifest;
+ *   2. policy: product, hardware revision, identical-to-running (a no-op), security version
+ *      strictly greater than the floor, expiry against the trusted time;
+ *   3. stage: each payload streams through its type's handler into staging/, fsync'd;
+ *      the whole stream is read to its last byte and audited;
+ *   4. rename staging to generations/gen-N (fsync), then switch 'current' with one atomic
+ *      symlink rename (fsync): the commit point;
+ *   5. record the floors, remove generations nothing refers to.
+ * Any failure before 4 removes staging and leaves the device byte-for-byte as it was.
+ * Must never: use a payload byte before the manifest signature checks out, write outside
+ * staging before the commit, or follow a symlink inside the state folder.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "device_priv.h"
+#include "otapack/codec.h"
+#include "otapack/fsio.h"
+#include "otapack/package.h"
+#include "otapack/sigblock.h"
+
+struct stage {
+    struct ota_device *d;
+    int stagefd;  /* staging/ */
+    int imagesfd; /* staging/images/ */
+    int outfd;    /* the payload being written */
+    const struct ota_payload *p;
+};
+
+/* ---- payload handlers: one explicit table, one row per payload type ---------------- */
+
+struct payload_handler {
+    const char *type;
+    enum ota_status (*begin)(struct stage *s, struct ota_err *err);
+    ota_sink_fn write;
+    enum ota_status (*end)(struct stage *s, struct ota_err *err);
+};
+
+static enum ota_status image_begin(struct stage *s, struct ota_err *err)
+{
+    s->outfd = openat(s->imagesfd, s->p->name,
+                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (s->outfd < 0)
+        return ota_err_sys(err, errno, "payload '%s': cannot create staging file", s->p->name);
+    return OTA_OK;
+}
+
+static enum ota_status image_write(void *ctx, const uint8_t *buf, size_t len, struct ota_err *err)
+{
+    struct stage *s = ctx;
+    return ota_fs_write_all(s->outfd, buf, len, s->p->name, err);
+}
+
+static enum ota_status image_end(struct stage *s, struct ota_err *err)
+{
+    enum ota_status rc = ota_fs_fsync(s->outfd, s->p->name, err);
+    if (close(s->outfd) != 0 && !rc)
+        rc = ota_err_sys(err, errno, "payload '%s': close failed", s->p->name);
+    s->outfd = -1;
+    return rc;
+}
+
+static const struct payload_handler handlers[] = {
+    {"image", image_begin, image_write, image_end},
+};
+
+static const struct payload_handler *find_handler(const char *type)
+{
+    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
+        if (!strcmp(handlers[i].type, type))
+            return &handlers[i];
+    return NULL;
+}
+
+/* ---- policy ------------------------------------------------------------------------ */
+
+static enum ota_status check_policy(const struct ota_device *d, const struct ota_manifest *m,
+                                    const uint8_t msha[OTA_SHA256_LEN], int64_t now,
+                                    int *identical, struct ota_err *err)
+{
+    *identical = 0;
+    if (strcmp(m->product, d->product) != 0)
+        return ota_err_set(err, OTA_E_PRODUCT, "package is for product '%s', this device is '%s'",
+                           m->product, d->product);
+    if (m->n_hardware) {
+        int ok = 0;
+        for (size_t i = 0; i < m->n_hardware; i++)
+            ok |= d->hardware[0] && !strcmp(m->hardware[i], d->hardware);
+        if (!ok)
+            return ota_err_set(err, OTA_E_PRODUCT,
+                               "package is for hardware %s%s, this device is %s", m->hardware[0],
+                               m->n_hardware > 1 ? " and others" : "",
+                               d->hardware[0] ? d->hardware : "of no stated revision");
+    }
+    if (d->has_manifest && ota_digest_equal(msha, d->cur_manifest_sha256, OTA_SHA256_LEN)) {
+        *identical = 1;
+        return OTA_OK;
+    }
+    if (m->security_version <= d->sv_floor && d->has_manifest)
+        return ota_err_set(err, OTA_E_ROLLBACK,
+                           "security version %llu is not newer than installed %llu",
+                           (unsigned long long)m->security_version,
+                           (unsigned long long)d->sv_floor);
+    if (m->security_version < d->sv_floor)
+        return ota_err_set(err, OTA_E_ROLLBACK, "security version %llu is below the floor %llu",
+                           (unsigned long long)m->security_version,
+                           (unsigned long long)d->sv_floor);
+    /* Trusted time: never earlier than the newest package this device installed, so a
+     * device that boots with its clock at 1970 still refuses an expired package. */
+    int64_t t = now > d->time_floor ? now : d->time_floor;
+    if (t >= m->expires) {
+        char e[OTA_TIME_STR_LEN];
+        ota_time_format(e, m->expires);
+        return ota_err_set(err, OTA_E_EXPIRED, "package expired at %s", e);
+    }
+    for (size_t i = 0; i < m->n_payloads; i++)
+        if (!find_handler(m->payloads[i].type))
+            return ota_err_set(err, OTA_E_UNSUPPORTED,
+                               "payload '%s': type '%s' is not supported by this device",
+                               m->payloads[i].name, m->payloads[i].type);
+    return OTA_OK;
+}
+
+/* ---- staging ----------------------------------------------------------------------- */
+
+static enum ota_status stage_payloads(struct stage *s, struct ota_pkg_reader *r,
+                                      const struct ota_manifest *m, struct ota_err *err)
+{
+    for (size_t i = 0; i < m->n_payloads; i++) {
+        s->p = &m->payloads[i];
+        const struct payload_handler *h = find_handler(s->p->type);
+        enum ota_status rc = h->begin(s, err);
+        if (!rc)
+            rc = ota_pkg_reader_payload(r, m, i, OTA_SINK_RAW, h->write, s, err);
+        if (!rc)
+            rc = h->end(s, err);
+        if (rc) {
+            if (s->outfd >= 0) {
+                close(s->outfd);
+                s->outfd = -1;
+            }
+            return rc;
+        }
+    }
+    return ota_pkg_reader_finish(r, m, err);
+}
+
+static enum ota_status write_generation_files(struct stage *s, const char *mj, size_t ml,
+                                              const char *sj, size_t sl, struct ota_err *err)
+{
+    char parent[OTA_GEN_NAME_LEN + 2];
+    ota_gen_name(parent, s->d->cur_gen);
+    strcat(parent, "\n");
+    enum ota_status rc;
+    if ((rc = ota_fs_write_atomic(s->stagefd, OTA_MANIFEST_ENTRY, mj, ml, 0644, err)) ||
+        (rc = ota_fs_write_atomic(s->stagefd, OTA_SIGBLOCK_ENTRY, sj, sl, 0644, err)) ||
+        (rc = ota_fs_write_atomic(s->stagefd, "parent", parent, strlen(parent), 0644, err)) ||
+        (rc = ota_fs_fsync(s->imagesfd, "staging/images", err)) ||
+        (rc = ota_fs_fsync(s->stagefd, "staging", err)))
+        return rc;
+    return OTA_OK;
+}
+
+enum ota_status ota_device_install(struct ota_device *d, int fd, int64_t now,
+                                   struct ota_install_result *res, struct ota_err *err)
+{
+    memset(res, 0, sizeof *res);
+    struct ota_pkg_reader *r = NULL;
+    struct ota_sigblock b;
+    struct ota_manifest m;
+    struct ota_verify_result vr;
+    memset(&b, 0, sizeof b);
+    memset(&m, 0, sizeof m);
+    struct stage s = {.d = d, .stagefd = -1, .imagesfd = -1, .outfd = -1};
+    int staged = 0, identical = 0;
+    const char *mj, *sj;
+    size_t ml, sl;
+    uint8_t msha[OTA_SHA256_LEN];
+    enum ota_status rc;
+
+    /* 1. verify before anything else is believed */
+    if ((rc = ota_pkg_reader_open_fd(&r, fd, err)) ||
+        (rc = ota_pkg_reader_head(r, &mj, &ml, &sj, &sl, err)) ||
+        (rc = ota_sigblock_parse_mem(&b, sj, sl, err)) ||
+        (rc = ota_verify_threshold(&vr, OTA_DOMAIN_MANIFEST, (const uint8_t *)mj, ml, &b,
+                                   d->keys, d->n_keys, d->threshold, err)) ||
+        (rc = ota_manifest_parse_mem(&m, mj, ml, err)) || (rc = ota_sha256_mem(msha, mj, ml, err)))
+        goto done;
+
+    /* 2. policy */
+    if ((rc = check_policy(d, &m, msha, now, &identical, err)))
+        goto done;
+    snprintf(res->product, sizeof res->product, "%s", m.product);
+    snprintf(res->version, sizeof res->version, "%s", m.version);
+    res->security_version = m.security_version;
+    if (identical) {
+        res->already_installed = 1;
+        res->generation = d->cur_gen;
+        goto done;
+    }
+
+    /* 3. stage */
+    if ((rc = ota_fs_mkdir(d->basefd, OTA_STAGING, 0755, err)))
+        goto done;
+    staged = 1;
+    if ((rc = ota_fs_open_dir(&s.stagefd, d->basefd, OTA_STAGING, err)) ||
+        (rc = ota_fs_mkdir(s.stagefd, "images", 0755, err)) ||
+        (rc = ota_fs_open_dir(&s.imagesfd, s.stagefd, "images", err)) ||
+        (rc = stage_payloads(&s, r, &m, err)) ||
+        (rc = write_generation_files(&s, mj, ml, sj, sl, err)))
+        goto done;
+
+    /* 4. commit: the generation becomes complete under its final name, then current */
+    unsigned gen = d->cur_gen + 1;
+    if (d->has_parent && d->parent_gen >= gen)
+        gen = d->parent_gen + 1;
+    char gname[OTA_GEN_NAME_LEN + 1], link[64];
+    ota_gen_name(gname, gen);
+    snprintf(link, sizeof link, OTA_GEN_DIR "/%s", gname);
+    (void)ota_fs_remove_tree(d->gensfd, gname, NULL); /* recovery removed it; be certain */
+    if ((rc = ota_fs_rename(d->basefd, OTA_STAGING, d->gensfd, gname, err)))
+        goto done;
+    staged = 0;
+    if ((rc = ota_fs_symlink_replace(d->basefd, OTA_CURRENT, link, err))) {
+        (void)ota_fs_remove_tree(d->gensfd, gname, NULL);
+        goto done;
+    }
+
+    /* 5. after the commit nothing can fail the install: floors are recomputed from the
+     * running generation at every open, garbage is collected at every open */
+    unsigned old = d->cur_gen;
+    d->has_parent = 1;
+    d->parent_gen = old;
+    d->cur_gen = gen;
+    d->has_manifest = 1;
+    memcpy(d->cur_manifest_sha256, msha, OTA_SHA256_LEN);
+    if (m.security_version > d->sv_floor)
+        d->sv_floor = m.security_version;
+    if (m.created > d->time_floor)
+        d->time_floor = m.created;
+    (void)ota_device_save_state(d, NULL);
+    (void)ota_device_gc(d, gen, old, NULL);
+    res->generation = gen;
+    rc = OTA_OK;
+done:
+    if (s.outfd >= 0)
+        close(s.outfd);
+    if (s.imagesfd >= 0)
+        close(s.imagesfd);
+    if (s.stagefd >= 0)
+        close(s.stagefd);
+    if (staged)
+        (void)ota_fs_remove_tree(d->basefd, OTA_STAGING, NULL);
+    ota_pkg_reader_free(r);
+    ota_sigblock_free(&b);
+    ota_manifest_free(&m);
+    return rc;
+}

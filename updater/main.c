@@ -1,0 +1,348 @@
+/* main.c — the otaupdate command: argument parsing, help pages, output. Each verb is a thin
+ * layer over the device library. The only place that prints and exits. Links no signing
+ * code: a device holds public keys only. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "otapack/codec.h"
+#include "otapack/device.h"
+#include "otapack/fsio.h"
+
+#define PROG "otaupdate"
+
+static const char HELP_MAIN[] =
+    "NAME\n"
+    "    otaupdate - verify and install otapack packages on a device, atomically\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    otaupdate [--root DIR] VERB [OPTIONS] ...\n"
+    "    otaupdate VERB --help\n"
+    "\n"
+    "VERBS\n"
+    "    init       provision a device: product, trusted keys, empty first generation\n"
+    "    install    verify a package and switch to it atomically\n"
+    "    status     show what the device runs\n"
+    "\n"
+    "OPTIONS\n"
+    "    --root DIR   device root (default /); state lives in DIR/var/lib/otapack\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 done; 1 rejected (signature, policy, corrupt or hostile input) with nothing\n"
+    "    changed; 2 usage error; 3 system failure (I/O, disk full, permissions, device busy)\n"
+    "    with nothing changed. Failures print one line to stderr.\n";
+
+static const char HELP_INIT[] =
+    "NAME\n"
+    "    otaupdate init - provision a device\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    otaupdate [--root DIR] init --product P --trust-key PREFIX.pub...\n"
+    "              [--hardware REV] [--threshold N]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Creates DIR/var/lib/otapack with the device's product, its hardware revision, the\n"
+    "    public keys it trusts for packages and an empty generation 0. Refuses a device that\n"
+    "    is already initialised. Atomic: it either completes or leaves nothing.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --product P            product (compatibility string); packages must name it\n"
+    "    --trust-key FILE.pub   trusted package-signing key; repeatable\n"
+    "    --hardware REV         this device's hardware revision; a package that lists\n"
+    "                           revisions installs only on one of them\n"
+    "    --threshold N          distinct trusted signatures a package needs (default 1)\n";
+
+static const char HELP_INSTALL[] =
+    "NAME\n"
+    "    otaupdate install - verify a package and install it atomically\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    otaupdate [--root DIR] install PKG|-\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Reads the package once, as a stream ('-' is standard input, so a download can be\n"
+    "    piped in). Verifies the manifest signature against the device's trusted keys before\n"
+    "    any payload byte is used, then checks: the product and hardware revision; the\n"
+    "    security version is greater than the installed one; the package has not expired by\n"
+    "    the trusted time (the later of the system clock and the creation time of the newest\n"
+    "    package installed). Each payload is staged and checked against its size and SHA-256;\n"
+    "    the new generation becomes current with one atomic rename, and the previous one is\n"
+    "    kept. Installing the identical package again does nothing and exits 0.\n"
+    "    A rejected package changes nothing and leaves no file behind.\n"
+    "\n"
+    "EXAMPLE\n"
+    "    curl -fsS https://updates.example.com/acme-1.2.ota | otaupdate install -\n";
+
+static const char HELP_STATUS[] =
+    "NAME\n"
+    "    otaupdate status - show what the device runs\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    otaupdate [--root DIR] status [--json]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Prints product, version, security version, generation, and each installed image\n"
+    "    with its size, SHA-256 and path. --json prints an object with 'product', 'version'\n"
+    "    (null before the first install), 'security_version', 'generation',\n"
+    "    'previous_generation', 'created', 'expires', 'trusted_time' and 'images' (each with\n"
+    "    'name', 'size', 'sha256', 'path').\n";
+
+static int fail(const struct ota_err *err)
+{
+    fprintf(stderr, PROG ": %s\n", err->msg[0] ? err->msg : ota_strerror(err->code));
+    return ota_exit_code(err->code);
+}
+
+static int usage(const char *verb, const char *msg)
+{
+    fprintf(stderr, PROG " %s: %s (see 'otaupdate %s --help')\n", verb, msg, verb);
+    return 2;
+}
+
+static int cmd_init(const char *root, int argc, char **argv)
+{
+    enum { O_PRODUCT = 256, O_KEY, O_HW, O_THRESHOLD };
+    static const struct option opts[] = {{"product", required_argument, 0, O_PRODUCT},
+                                         {"trust-key", required_argument, 0, O_KEY},
+                                         {"hardware", required_argument, 0, O_HW},
+                                         {"threshold", required_argument, 0, O_THRESHOLD},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    static struct ota_pubkey keys[OTA_MAX_TRUSTED_KEYS];
+    struct ota_device_init_opts o;
+    memset(&o, 0, sizeof o);
+    o.keys = keys;
+    struct ota_err err;
+    ota_err_clear(&err);
+    uint64_t v;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_PRODUCT: o.product = optarg; break;
+        case O_HW: o.hardware = optarg; break;
+        case O_KEY:
+            if (o.n_keys >= OTA_MAX_TRUSTED_KEYS)
+                return usage("init", "--trust-key: too many keys");
+            if (ota_pubkey_load(&keys[o.n_keys], optarg, &err))
+                return fail(&err);
+            for (size_t i = 0; i < o.n_keys; i++)
+                if (!strcmp(keys[i].keyid, keys[o.n_keys].keyid))
+                    return usage("init", "--trust-key: the same key given twice");
+            o.n_keys++;
+            break;
+        case O_THRESHOLD:
+            if (ota_parse_u64(&v, optarg, OTA_MAX_TRUSTED_KEYS) != 0 || v == 0)
+                return usage("init", "--threshold: a number from 1 to 64");
+            o.threshold = (unsigned)v;
+            break;
+        case 'h': return fputs(HELP_INIT, stdout), 0;
+        default: return usage("init", "unknown option");
+        }
+    }
+    if (optind != argc)
+        return usage("init", "unexpected argument");
+    if (!o.product || !o.n_keys)
+        return usage("init", "--product and at least one --trust-key are required");
+    if (ota_device_init(root, &o, &err))
+        return fail(&err);
+    printf("initialised %s/" OTA_DEVICE_DIR ": product %s, %zu trusted key%s\n",
+           strcmp(root, "/") ? root : "", o.product, o.n_keys, o.n_keys == 1 ? "" : "s");
+    return 0;
+}
+
+static int cmd_install(const char *root, int argc, char **argv)
+{
+    static const struct option opts[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h')
+            return fputs(HELP_INSTALL, stdout), 0;
+        return usage("install", "unknown option");
+    }
+    if (optind + 1 != argc)
+        return usage("install", "expected one package file or '-'");
+    const char *path = argv[optind];
+    struct ota_err err;
+    ota_err_clear(&err);
+    int fd = STDIN_FILENO;
+    if (strcmp(path, "-") != 0 && ota_fs_open_regular(&fd, AT_FDCWD, path, &err))
+        return fail(&err);
+    struct ota_device *d;
+    if (ota_device_open(&d, root, &err)) {
+        if (fd != STDIN_FILENO)
+            close(fd);
+        return fail(&err);
+    }
+    struct ota_install_result res;
+    enum ota_status rc = ota_device_install(d, fd, (int64_t)time(NULL), &res, &err);
+    ota_device_close(d);
+    if (fd != STDIN_FILENO)
+        close(fd);
+    if (rc) {
+        ota_err_prefix(&err, "%s", strcmp(path, "-") ? path : "standard input");
+        return fail(&err);
+    }
+    if (res.already_installed)
+        printf("%s %s (security version %llu) is already installed; nothing to do\n",
+               res.product, res.version, (unsigned long long)res.security_version);
+    else
+        printf("installed %s %s (security version %llu) as generation %u\n", res.product,
+               res.version, (unsigned long long)res.security_version, res.generation);
+    return 0;
+}
+
+static int status_json(const struct ota_device_status *st)
+{
+    char t[OTA_TIME_STR_LEN], h[OTA_SHA256_HEX_LEN];
+    json_t *o = json_object(), *imgs = json_array();
+    json_object_set_new(o, "product", json_string(st->product));
+    json_object_set_new(o, "hardware", st->hardware[0] ? json_string(st->hardware) : json_null());
+    json_object_set_new(o, "version",
+                        st->has_manifest ? json_string(st->manifest.version) : json_null());
+    json_object_set_new(o, "security_version", json_integer((json_int_t)st->security_version));
+    json_object_set_new(o, "generation", json_integer(st->generation));
+    json_object_set_new(o, "previous_generation",
+                        st->has_previous ? json_integer(st->previous) : json_null());
+    if (st->has_manifest) {
+        ota_time_format(t, st->manifest.created);
+        json_object_set_new(o, "created", json_string(t));
+        ota_time_format(t, st->manifest.expires);
+        json_object_set_new(o, "expires", json_string(t));
+        ota_hex_encode(h, st->manifest_sha256, OTA_SHA256_LEN);
+        json_object_set_new(o, "manifest_sha256", json_string(h));
+    } else {
+        json_object_set_new(o, "created", json_null());
+        json_object_set_new(o, "expires", json_null());
+        json_object_set_new(o, "manifest_sha256", json_null());
+    }
+    ota_time_format(t, st->time_floor);
+    json_object_set_new(o, "trusted_time", json_string(t));
+    json_object_set_new(o, "trusted_keys", json_integer((json_int_t)st->n_keys));
+    json_object_set_new(o, "threshold", json_integer(st->threshold));
+    for (size_t i = 0; i < st->n_images; i++) {
+        const struct ota_image_status *im = &st->images[i];
+        json_t *e = json_object();
+        json_object_set_new(e, "name", json_string(im->name));
+        json_object_set_new(e, "size", json_integer((json_int_t)im->size));
+        ota_hex_encode(h, im->sha256, OTA_SHA256_LEN);
+        json_object_set_new(e, "sha256", json_string(h));
+        json_object_set_new(e, "path", json_string(im->path));
+        json_array_append_new(imgs, e);
+    }
+    json_object_set_new(o, "images", imgs);
+    int rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+    printf("\n");
+    json_decref(o);
+    return rc == 0 ? 0 : 3;
+}
+
+static void status_text(const struct ota_device_status *st)
+{
+    char t[OTA_TIME_STR_LEN], h[OTA_SHA256_HEX_LEN];
+    printf("product:           %s\n", st->product);
+    if (st->hardware[0])
+        printf("hardware:          %s\n", st->hardware);
+    printf("version:           %s\n", st->has_manifest ? st->manifest.version : "(nothing installed)");
+    printf("security version:  %llu\n", (unsigned long long)st->security_version);
+    printf("generation:        %u", st->generation);
+    if (st->has_previous)
+        printf(" (previous %u kept for rollback)", st->previous);
+    printf("\n");
+    if (st->has_manifest) {
+        ota_time_format(t, st->manifest.created);
+        printf("created:           %s\n", t);
+        ota_time_format(t, st->manifest.expires);
+        printf("expires:           %s\n", t);
+    }
+    printf("trusted keys:      %zu (threshold %u)\n", st->n_keys, st->threshold);
+    printf("images:            %zu\n", st->n_images);
+    for (size_t i = 0; i < st->n_images; i++) {
+        ota_hex_encode(h, st->images[i].sha256, OTA_SHA256_LEN);
+        printf("  %-20s %12llu bytes  sha256 %s\n  %-20s %s\n", st->images[i].name,
+               (unsigned long long)st->images[i].size, h, "", st->images[i].path);
+    }
+}
+
+static int cmd_status(const char *root, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c, as_json = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'j')
+            as_json = 1;
+        else if (c == 'h')
+            return fputs(HELP_STATUS, stdout), 0;
+        else
+            return usage("status", "unknown option");
+    }
+    if (optind != argc)
+        return usage("status", "unexpected argument");
+    struct ota_err err;
+    ota_err_clear(&err);
+    struct ota_device *d;
+    if (ota_device_open(&d, root, &err))
+        return fail(&err);
+    struct ota_device_status st;
+    enum ota_status rc = ota_device_status(d, &st, &err);
+    ota_device_close(d);
+    if (rc)
+        return fail(&err);
+    int ret = 0;
+    if (as_json)
+        ret = status_json(&st);
+    else
+        status_text(&st);
+    ota_device_status_free(&st);
+    return ret;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(const char *, int, char **);
+    } verbs[] = {{"init", cmd_init}, {"install", cmd_install}, {"status", cmd_status}};
+    const char *root = "/";
+    int i = 1;
+    signal(SIGPIPE, SIG_IGN);
+    while (i < argc && argv[i][0] == '-') {
+        if (!strcmp(argv[i], "--root") && i + 1 < argc) {
+            root = argv[i + 1];
+            i += 2;
+        } else if (!strncmp(argv[i], "--root=", 7)) {
+            root = argv[i] + 7;
+            i++;
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            return fputs(HELP_MAIN, stdout), 0;
+        } else if (!strcmp(argv[i], "--version")) {
+            return printf("otaupdate %s\n", OTA_VERSION), 0;
+        } else {
+            fprintf(stderr, PROG ": unknown option '%s' (see 'otaupdate --help')\n", argv[i]);
+            return 2;
+        }
+    }
+    if (i >= argc)
+        return fputs(HELP_MAIN, stderr), 2;
+    if (!*root) {
+        fprintf(stderr, PROG ": --root: empty path\n");
+        return 2;
+    }
+    if (!strcmp(argv[i], "help"))
+        return fputs(HELP_MAIN, stdout), 0;
+    for (size_t v = 0; v < sizeof verbs / sizeof verbs[0]; v++) {
+        if (!strcmp(argv[i], verbs[v].name)) {
+            opterr = 0;
+            optind = 1;
+            return verbs[v].fn(root, argc - i, argv + i);
+        }
+    }
+    fprintf(stderr, PROG ": unknown verb '%s' (see 'otaupdate --help')\n", argv[i]);
+    return 2;
+}
