@@ -6,7 +6,7 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build build-asan demo check check-fast check-asan bench install clean
+.PHONY: all deps build build-asan demo check check-fast check-asan bench fuzz install clean
 
 all: build
 
@@ -40,6 +40,10 @@ bench: deps
 	@cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DOTA_TESTS=OFF >/dev/null
 	@cmake --build build-release -j$(JOBS)
 	@bash bench/run.sh build-release
+
+# Coverage-guided fuzzing with libFuzzer (clang), FUZZ_SECONDS per harness (default 60).
+fuzz: deps
+	@bash tests/fuzz/run.sh
 
 install: build
 	@cmake --install $(BUILD)
