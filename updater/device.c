@@ -65,6 +65,25 @@ static enum ota_status write_device_json(int dirfd, const struct ota_device_init
     if (o->hardware)
         json_object_set_new(j, "hardware", json_string(o->hardware));
     json_object_set_new(j, "threshold", json_integer(o->threshold ? o->threshold : 1));
+    json_object_set_new(j, "max_trials",
+                        json_integer(o->max_trials ? o->max_trials : OTA_DEFAULT_MAX_TRIALS));
+    if (o->n_slots) {
+        json_t *sl = json_object();
+        for (size_t i = 0; i < o->n_slots; i++) {
+            json_t *pair = json_array();
+            json_array_append_new(pair, json_string(o->slots[i].path[0]));
+            json_array_append_new(pair, json_string(o->slots[i].path[1]));
+            json_object_set_new(sl, o->slots[i].name, pair);
+        }
+        json_object_set_new(j, "slots", sl);
+    }
+    if (o->bootenv.backend != OTA_BOOTENV_NONE) {
+        json_t *be = json_object();
+        json_object_set_new(be, "backend",
+                            json_string(o->bootenv.backend == OTA_BOOTENV_FILE ? "file" : "uboot"));
+        json_object_set_new(be, "path", json_string(o->bootenv.path));
+        json_object_set_new(j, "bootenv", be);
+    }
     char *s;
     size_t n;
     enum ota_status rc = ota_json_dump(&s, &n, j, DEVICE_JSON, err);
@@ -76,8 +95,15 @@ static enum ota_status write_device_json(int dirfd, const struct ota_device_init
     return rc;
 }
 
+struct last_rollback {
+    int valid;
+    unsigned from, to;
+    int64_t time;
+    const char *reason;
+};
+
 static enum ota_status write_state_json(int dirfd, uint64_t sv, int64_t tfloor,
-                                        struct ota_err *err)
+                                        const struct last_rollback *rb, struct ota_err *err)
 {
     char t[OTA_TIME_STR_LEN];
     ota_time_format(t, tfloor);
@@ -85,6 +111,15 @@ static enum ota_status write_state_json(int dirfd, uint64_t sv, int64_t tfloor,
     json_object_set_new(j, "format", json_integer(1));
     json_object_set_new(j, "security_version", json_integer((json_int_t)sv));
     json_object_set_new(j, "time_floor", json_string(t));
+    if (rb && rb->valid) {
+        json_t *r = json_object();
+        json_object_set_new(r, "from", json_integer(rb->from));
+        json_object_set_new(r, "to", json_integer(rb->to));
+        ota_time_format(t, rb->time);
+        json_object_set_new(r, "time", json_string(t));
+        json_object_set_new(r, "reason", json_string(rb->reason));
+        json_object_set_new(j, "last_rollback", r);
+    }
     char *s;
     size_t n;
     enum ota_status rc = ota_json_dump(&s, &n, j, STATE_JSON, err);
@@ -104,7 +139,7 @@ static enum ota_status populate(int dirfd, const struct ota_device_init_opts *o,
     char g0[OTA_GEN_NAME_LEN + 1], link[64];
     ota_gen_name(g0, 0);
     snprintf(link, sizeof link, OTA_GEN_DIR "/%s", g0);
-    if ((rc = write_device_json(dirfd, o, err)) || (rc = write_state_json(dirfd, 0, 0, err)))
+    if ((rc = write_device_json(dirfd, o, err)) || (rc = write_state_json(dirfd, 0, 0, NULL, err)))
         return rc;
     if ((rc = ota_fs_mkdir(dirfd, "keys", 0755, err)))
         return rc;
@@ -126,6 +161,8 @@ static enum ota_status populate(int dirfd, const struct ota_device_init_opts *o,
     int gfd = -1;
     if (!rc && !(rc = ota_fs_open_dir(&gfd, fd, g0, err))) {
         rc = ota_fs_mkdir(gfd, "images", 0755, err);
+        if (!rc)
+            rc = ota_gen_write_boot(gfd, OTA_GEN_CONFIRMED, 0, NULL, err);
         close(gfd);
     }
     close(fd);
@@ -151,6 +188,22 @@ enum ota_status ota_device_init(const char *root, const struct ota_device_init_o
     if (o->threshold > o->n_keys)
         return ota_err_set(err, OTA_E_USAGE, "threshold %u is more than the %zu trusted keys",
                            o->threshold, o->n_keys);
+    if (o->n_slots > OTA_MAX_SLOTS)
+        return ota_err_set(err, OTA_E_USAGE, "at most %u slots", OTA_MAX_SLOTS);
+    for (size_t i = 0; i < o->n_slots; i++) {
+        if (!ota_name_valid(o->slots[i].name))
+            return ota_err_set(err, OTA_E_USAGE, "--slot '%.64s': invalid name", o->slots[i].name);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(o->slots[i].name, o->slots[j].name))
+                return ota_err_set(err, OTA_E_USAGE, "--slot '%s' given twice", o->slots[i].name);
+        for (int h = 0; h < 2; h++)
+            if (o->slots[i].path[h][0] != '/')
+                return ota_err_set(err, OTA_E_USAGE, "--slot '%s': paths must be absolute",
+                                   o->slots[i].name);
+        if (!strcmp(o->slots[i].path[0], o->slots[i].path[1]))
+            return ota_err_set(err, OTA_E_USAGE, "--slot '%s': A and B are the same path",
+                               o->slots[i].name);
+    }
     int rootfd, libfd;
     enum ota_status rc = ota_fs_open_dir(&rootfd, AT_FDCWD, root, err);
     if (rc)
@@ -199,7 +252,8 @@ static enum ota_status as_state(struct ota_err *err)
 
 static enum ota_status load_device_json(struct ota_device *d, struct ota_err *err)
 {
-    static const char *const keys[] = {"format", "product", "hardware", "threshold", NULL};
+    static const char *const keys[] = {"format",     "product", "hardware", "threshold",
+                                       "max_trials", "slots",   "bootenv",  NULL};
     char *buf;
     size_t len;
     enum ota_status rc = ota_fs_read_small(&buf, &len, d->basefd, DEVICE_JSON, OTA_MAX_STATE_SIZE, err);
@@ -220,6 +274,48 @@ static enum ota_status load_device_json(struct ota_device *d, struct ota_err *er
         d->threshold = v ? (unsigned)v : 1;
         if (json_object_get(j, "hardware"))
             rc = ota_json_get_str(d->hardware, OTA_MAX_STRING_LEN, j, "hardware", DEVICE_JSON, err);
+    }
+    d->max_trials = OTA_DEFAULT_MAX_TRIALS;
+    if (!rc && json_object_get(j, "max_trials") &&
+        !(rc = ota_json_get_u64(&v, 1000, j, "max_trials", DEVICE_JSON, err)))
+        d->max_trials = v ? (unsigned)v : OTA_DEFAULT_MAX_TRIALS;
+    json_t *sl = json_object_get(j, "slots");
+    if (!rc && sl) {
+        const char *name;
+        json_t *pair;
+        if (!json_is_object(sl) || json_object_size(sl) > OTA_MAX_SLOTS)
+            rc = ota_err_set(err, OTA_E_STATE, DEVICE_JSON ": bad 'slots'");
+        json_object_foreach(sl, name, pair) {
+            if (rc)
+                break;
+            struct ota_slot_config *c = &d->slots[d->n_slots];
+            json_t *a = json_array_get(pair, 0), *b = json_array_get(pair, 1);
+            if (!ota_name_valid(name) || !json_is_array(pair) || json_array_size(pair) != 2 ||
+                !json_is_string(a) || !json_is_string(b) ||
+                json_string_length(a) >= sizeof c->path[0] ||
+                json_string_length(b) >= sizeof c->path[1]) {
+                rc = ota_err_set(err, OTA_E_STATE, DEVICE_JSON ": bad slot '%.64s'", name);
+                break;
+            }
+            snprintf(c->name, sizeof c->name, "%s", name);
+            snprintf(c->path[0], sizeof c->path[0], "%s", json_string_value(a));
+            snprintf(c->path[1], sizeof c->path[1], "%s", json_string_value(b));
+            d->n_slots++;
+        }
+    }
+    json_t *be = json_object_get(j, "bootenv");
+    if (!rc && be) {
+        char backend[16];
+        if (!(rc = ota_json_get_str(backend, sizeof backend - 1, be, "backend", DEVICE_JSON, err)) &&
+            !(rc = ota_json_get_str(d->bootenv.path, sizeof d->bootenv.path - 1, be, "path",
+                                    DEVICE_JSON, err))) {
+            if (!strcmp(backend, "file"))
+                d->bootenv.backend = OTA_BOOTENV_FILE;
+            else if (!strcmp(backend, "uboot"))
+                d->bootenv.backend = OTA_BOOTENV_UBOOT;
+            else
+                rc = ota_err_set(err, OTA_E_STATE, DEVICE_JSON ": unknown bootenv backend");
+        }
     }
     json_decref(j);
     if (rc)
@@ -248,6 +344,21 @@ static enum ota_status load_state_json(struct ota_device *d, struct ota_err *err
         !(rc = ota_json_get_str(t, sizeof t - 1, j, "time_floor", STATE_JSON, err))) {
         if (ota_time_parse(&tf, t) != 0)
             rc = ota_err_set(err, OTA_E_STATE, STATE_JSON ": bad time_floor");
+    }
+    json_t *rb = json_object_get(j, "last_rollback");
+    if (!rc && rb) {
+        uint64_t from, to;
+        if (!(rc = ota_json_get_u64(&from, 99999999, rb, "from", STATE_JSON, err)) &&
+            !(rc = ota_json_get_u64(&to, 99999999, rb, "to", STATE_JSON, err)) &&
+            !(rc = ota_json_get_str(d->rb_reason, sizeof d->rb_reason - 1, rb, "reason",
+                                    STATE_JSON, err)) &&
+            !(rc = ota_json_get_str(t, sizeof t - 1, rb, "time", STATE_JSON, err))) {
+            if (ota_time_parse(&d->rb_time, t) != 0)
+                rc = ota_err_set(err, OTA_E_STATE, STATE_JSON ": bad rollback time");
+            d->rb_from = (unsigned)from;
+            d->rb_to = (unsigned)to;
+            d->has_last_rollback = 1;
+        }
     }
     json_decref(j);
     if (rc)
@@ -298,7 +409,128 @@ static enum ota_status load_keys(struct ota_device *d, struct ota_err *err)
     return rc;
 }
 
-/* Reads 'current' and the running generation's manifest and parent. */
+/* ---- generation files ----------------------------------------------------------- */
+
+enum ota_status ota_gen_write_boot(int genfd, enum ota_boot_state state, unsigned trials,
+                                   const char *reason, struct ota_err *err)
+{
+    static const char *const names[] = {"confirmed", "pending", "failed"};
+    json_t *j = json_object();
+    json_object_set_new(j, "state", json_string(names[state]));
+    json_object_set_new(j, "trials", json_integer(trials));
+    if (reason && *reason)
+        json_object_set_new(j, "reason", json_string(reason));
+    char *s;
+    size_t n;
+    enum ota_status rc = ota_json_dump(&s, &n, j, OTA_BOOT_JSON, err);
+    json_decref(j);
+    if (rc)
+        return rc;
+    rc = ota_fs_write_atomic(genfd, OTA_BOOT_JSON, s, n, 0644, err);
+    free(s);
+    return rc;
+}
+
+static enum ota_status read_boot(struct ota_device *d, int genfd, struct ota_err *err)
+{
+    static const char *const keys[] = {"state", "trials", "reason", NULL};
+    char *buf;
+    size_t len;
+    d->cur_state = OTA_GEN_CONFIRMED;
+    d->cur_trials = 0;
+    d->cur_reason[0] = '\0';
+    enum ota_status rc = ota_fs_read_small(&buf, &len, genfd, OTA_BOOT_JSON, OTA_MAX_STATE_SIZE, err);
+    if (rc == OTA_E_NOENT)
+        return OTA_OK;
+    if (rc)
+        return rc;
+    json_t *j;
+    rc = ota_json_load_object(&j, buf, len, OTA_BOOT_JSON, err);
+    free(buf);
+    if (rc)
+        return as_state(err);
+    char st[16];
+    uint64_t trials;
+    if (!(rc = ota_json_only_keys(j, keys, OTA_BOOT_JSON, err)) &&
+        !(rc = ota_json_get_str(st, sizeof st - 1, j, "state", OTA_BOOT_JSON, err)) &&
+        !(rc = ota_json_get_u64(&trials, 1000000, j, "trials", OTA_BOOT_JSON, err))) {
+        if (!strcmp(st, "confirmed"))
+            d->cur_state = OTA_GEN_CONFIRMED;
+        else if (!strcmp(st, "pending"))
+            d->cur_state = OTA_GEN_PENDING;
+        else if (!strcmp(st, "failed"))
+            d->cur_state = OTA_GEN_FAILED;
+        else
+            rc = ota_err_set(err, OTA_E_STATE, OTA_BOOT_JSON ": unknown state '%s'", st);
+        d->cur_trials = (unsigned)trials;
+        if (!rc && json_object_get(j, "reason"))
+            rc = ota_json_get_str(d->cur_reason, sizeof d->cur_reason - 1, j, "reason",
+                                  OTA_BOOT_JSON, err);
+    }
+    json_decref(j);
+    return rc ? as_state(err) : OTA_OK;
+}
+
+int ota_device_slot_index(const struct ota_device *d, const char *name)
+{
+    for (size_t i = 0; i < d->n_slots; i++)
+        if (!strcmp(d->slots[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+enum ota_status ota_gen_read_slots(struct ota_device *d, int genfd, int slot[OTA_MAX_SLOTS],
+                                   struct ota_err *err)
+{
+    for (size_t i = 0; i < OTA_MAX_SLOTS; i++)
+        slot[i] = 0;
+    char *buf;
+    size_t len;
+    enum ota_status rc = ota_fs_read_small(&buf, &len, genfd, OTA_SLOTS_JSON, OTA_MAX_STATE_SIZE, err);
+    if (rc == OTA_E_NOENT)
+        return OTA_OK;
+    if (rc)
+        return rc;
+    json_t *j;
+    rc = ota_json_load_object(&j, buf, len, OTA_SLOTS_JSON, err);
+    free(buf);
+    if (rc)
+        return as_state(err);
+    const char *name;
+    json_t *v;
+    json_object_foreach(j, name, v) {
+        int i = ota_device_slot_index(d, name);
+        const char *half = json_is_string(v) ? json_string_value(v) : "";
+        if (i < 0)
+            continue; /* a slot this device no longer has */
+        if (strcmp(half, "a") && strcmp(half, "b")) {
+            rc = ota_err_set(err, OTA_E_STATE, OTA_SLOTS_JSON ": bad value for '%s'", name);
+            break;
+        }
+        slot[i] = half[0] == 'b';
+    }
+    json_decref(j);
+    return rc;
+}
+
+enum ota_status ota_gen_write_slots(struct ota_device *d, int genfd, const int slot[OTA_MAX_SLOTS],
+                                    struct ota_err *err)
+{
+    json_t *j = json_object();
+    for (size_t i = 0; i < d->n_slots; i++)
+        json_object_set_new(j, d->slots[i].name, json_string(slot[i] ? "b" : "a"));
+    char *s;
+    size_t n;
+    enum ota_status rc = ota_json_dump(&s, &n, j, OTA_SLOTS_JSON, err);
+    json_decref(j);
+    if (rc)
+        return rc;
+    rc = ota_fs_write_atomic(genfd, OTA_SLOTS_JSON, s, n, 0644, err);
+    free(s);
+    return rc;
+}
+
+/* Reads 'current' and the running generation: manifest, parent, boot state, slots. */
 static enum ota_status load_current(struct ota_device *d, struct ota_err *err)
 {
     char target[128];
@@ -320,15 +552,27 @@ static enum ota_status load_current(struct ota_device *d, struct ota_err *err)
                            gname);
     char *buf;
     size_t len;
+    d->has_parent = 0;
     rc = ota_fs_read_small(&buf, &len, gfd, "parent", 64, err);
     if (rc == OTA_OK) {
         if (len && buf[len - 1] == '\n')
             buf[--len] = '\0';
-        d->has_parent = ota_gen_parse(&d->parent_gen, buf) == 0;
+        if (ota_gen_parse(&d->parent_gen, buf) == 0) {
+            /* a parent whose folder is gone (its slot was reused) is no rollback target */
+            char pname[OTA_GEN_NAME_LEN + 1];
+            struct stat st;
+            ota_gen_name(pname, d->parent_gen);
+            d->has_parent = fstatat(d->gensfd, pname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                            S_ISDIR(st.st_mode);
+        }
         free(buf);
     } else if (rc != OTA_E_NOENT) {
         close(gfd);
         return rc;
+    }
+    if ((rc = read_boot(d, gfd, err)) || (rc = ota_gen_read_slots(d, gfd, d->cur_slot, err))) {
+        close(gfd);
+        return ota_err_prefix(err, "%s: running generation", d->base);
     }
     rc = ota_fs_read_small(&buf, &len, gfd, OTA_MANIFEST_ENTRY, OTA_MAX_MANIFEST_SIZE, err);
     close(gfd);
@@ -344,8 +588,13 @@ static enum ota_status load_current(struct ota_device *d, struct ota_err *err)
     if (rc)
         return ota_err_prefix(err, "%s: running generation", d->base);
     d->has_manifest = 1;
-    d->sv_floor = m.security_version;
-    d->time_floor = m.created;
+    d->cur_sv = m.security_version;
+    /* a confirmed generation's security version is the floor; a pending one's becomes the
+     * floor only when it is confirmed (so a rollback from it stays possible) */
+    if (d->cur_state == OTA_GEN_CONFIRMED && m.security_version > d->sv_floor)
+        d->sv_floor = m.security_version;
+    if (m.created > d->time_floor)
+        d->time_floor = m.created;
     ota_manifest_free(&m);
     return OTA_OK;
 }
@@ -409,10 +658,15 @@ static enum ota_status recover(struct ota_device *d, struct ota_err *err)
         if (de->d_name[0] == '.' && strstr(de->d_name, ".tmp."))
             (void)unlinkat(d->basefd, de->d_name, 0);
     closedir(dir);
-    return ota_device_gc(d, d->cur_gen, d->has_parent ? d->parent_gen : d->cur_gen, err);
+    if (d->cur_state == OTA_GEN_FAILED) /* a rollback was decided; finish it */
+        return ota_device_finish_rollback(d, d->rb_time, err);
+    if ((rc = ota_device_gc(d, d->cur_gen, d->has_parent ? d->parent_gen : d->cur_gen, err)))
+        return rc;
+    return ota_bootenv_sync(d, err);
 }
 
-enum ota_status ota_device_open(struct ota_device **out, const char *root, struct ota_err *err)
+enum ota_status ota_device_open(struct ota_device **out, const char *root, enum ota_open_mode mode,
+                                struct ota_err *err)
 {
     *out = NULL;
     struct ota_device *d = calloc(1, sizeof *d);
@@ -441,20 +695,25 @@ enum ota_status ota_device_open(struct ota_device **out, const char *root, struc
                              d->base);
         goto fail;
     }
-    d->lockfd = openat(d->basefd, "lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-    if (d->lockfd < 0) {
-        rc = ota_err_sys(err, errno, "%s/lock: cannot open", d->base);
-        goto fail;
-    }
-    if (flock(d->lockfd, LOCK_EX | LOCK_NB) != 0) {
-        rc = errno == EWOULDBLOCK
-                 ? ota_err_set(err, OTA_E_BUSY, "%s: another otaupdate is running", d->base)
-                 : ota_err_sys(err, errno, "%s/lock: cannot lock", d->base);
-        goto fail;
+    if (mode != OTA_OPEN_READONLY) {
+        d->lockfd = openat(d->basefd, "lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        if (d->lockfd < 0) {
+            rc = ota_err_sys(err, errno, "%s/lock: cannot open", d->base);
+            goto fail;
+        }
+        if (flock(d->lockfd, LOCK_EX | LOCK_NB) == 0) {
+            d->writable = 1;
+        } else if (errno != EWOULDBLOCK || mode == OTA_OPEN_WRITE) {
+            rc = errno == EWOULDBLOCK
+                     ? ota_err_set(err, OTA_E_BUSY, "%s: another otaupdate is running", d->base)
+                     : ota_err_sys(err, errno, "%s/lock: cannot lock", d->base);
+            goto fail;
+        }
     }
     if ((rc = ota_fs_open_dir(&d->gensfd, d->basefd, OTA_GEN_DIR, err)) ||
         (rc = load_device_json(d, err)) || (rc = load_keys(d, err)) ||
-        (rc = load_current(d, err)) || (rc = load_state_json(d, err)) || (rc = recover(d, err)))
+        (rc = load_state_json(d, err)) || (rc = load_current(d, err)) ||
+        (d->writable && (rc = recover(d, err))))
         goto fail;
     if (d->threshold > d->n_keys) {
         rc = ota_err_set(err, OTA_E_STATE, "%s: threshold %u but only %zu trusted keys", d->base,
@@ -485,7 +744,9 @@ void ota_device_close(struct ota_device *d)
 
 enum ota_status ota_device_save_state(struct ota_device *d, struct ota_err *err)
 {
-    return write_state_json(d->basefd, d->sv_floor, d->time_floor, err);
+    struct last_rollback rb = {d->has_last_rollback, d->rb_from, d->rb_to, d->rb_time,
+                               d->rb_reason};
+    return write_state_json(d->basefd, d->sv_floor, d->time_floor, &rb, err);
 }
 
 /* ---- status ---------------------------------------------------------------------- */
@@ -510,6 +771,21 @@ enum ota_status ota_device_status(struct ota_device *d, struct ota_device_status
     st->time_floor = d->time_floor;
     st->n_keys = d->n_keys;
     st->threshold = d->threshold;
+    st->boot_state = d->cur_state;
+    st->trials = d->cur_trials;
+    st->max_trials = d->max_trials;
+    st->has_last_rollback = d->has_last_rollback;
+    st->rollback_from = d->rb_from;
+    st->rollback_to = d->rb_to;
+    st->rollback_time = d->rb_time;
+    snprintf(st->rollback_reason, sizeof st->rollback_reason, "%s", d->rb_reason);
+    st->n_slots = d->n_slots;
+    for (size_t i = 0; i < d->n_slots; i++) {
+        snprintf(st->slots[i].name, sizeof st->slots[i].name, "%s", d->slots[i].name);
+        st->slots[i].active = d->cur_slot[i];
+        snprintf(st->slots[i].path, sizeof st->slots[i].path, "%s",
+                 d->slots[i].path[d->cur_slot[i]]);
+    }
     if (!d->has_manifest)
         return OTA_OK;
     char *buf;
@@ -537,8 +813,8 @@ enum ota_status ota_device_status(struct ota_device *d, struct ota_device_status
     }
     for (size_t i = 0; i < st->manifest.n_payloads; i++) {
         const struct ota_payload *p = &st->manifest.payloads[i];
-        if (strcmp(p->type, "image") != 0)
-            continue;
+        if (strcmp(p->type, "image") != 0 || ota_device_slot_index(d, p->name) >= 0)
+            continue; /* slot images are reported under slots */
         struct ota_image_status *im = &st->images[st->n_images++];
         snprintf(im->name, sizeof im->name, "%s", p->name);
         im->size = p->raw_size;

@@ -10,35 +10,81 @@
 #define OTA_GEN_DIR "generations"
 #define OTA_STAGING "staging"
 #define OTA_CURRENT "current"
+#define OTA_BOOT_JSON "boot.json"
+#define OTA_SLOTS_JSON "slots.json"
 
 struct ota_device {
     char root[PATH_MAX];
     char base[PATH_MAX]; /* root + "/" OTA_DEVICE_DIR, for messages and status paths */
     int rootfd, basefd, gensfd, lockfd;
+    int writable; /* opened with the lock held */
+    /* device.json */
     char product[OTA_MAX_STRING_LEN + 1];
     char hardware[OTA_MAX_STRING_LEN + 1];
-    unsigned threshold;
+    unsigned threshold, max_trials;
+    size_t n_slots;
+    struct ota_slot_config slots[OTA_MAX_SLOTS];
+    struct ota_bootenv_config bootenv;
     struct ota_pubkey keys[OTA_MAX_TRUSTED_KEYS];
     size_t n_keys;
-    /* effective floors: max of state.json and the running generation */
+    /* state.json, merged with the running generation: the effective floors */
     uint64_t sv_floor;
     int64_t time_floor;
+    int has_last_rollback;
+    unsigned rb_from, rb_to;
+    int64_t rb_time;
+    char rb_reason[256];
     /* the running generation */
     unsigned cur_gen;
-    int has_parent;
+    int has_parent; /* the parent generation exists on disk */
     unsigned parent_gen;
     int has_manifest;
     uint8_t cur_manifest_sha256[OTA_SHA256_LEN];
+    uint64_t cur_sv;
+    enum ota_boot_state cur_state;
+    unsigned cur_trials;
+    char cur_reason[256];
+    int cur_slot[OTA_MAX_SLOTS]; /* 0 = A, 1 = B, per configured slot */
 };
 
 void ota_gen_name(char out[OTA_GEN_NAME_LEN + 1], unsigned gen);
 int ota_gen_parse(unsigned *gen, const char *name);
 
-/* Persists the floors in state.json (durably). */
+/* Persists the floors and the last rollback in state.json (durably). */
 enum ota_status ota_device_save_state(struct ota_device *d, struct ota_err *err);
 
 /* Removes every generation other than keep_a and keep_b (pass the same twice to keep one). */
 enum ota_status ota_device_gc(struct ota_device *d, unsigned keep_a, unsigned keep_b,
                               struct ota_err *err);
+
+/* Writes boot.json of a generation folder (durably). */
+enum ota_status ota_gen_write_boot(int genfd, enum ota_boot_state state, unsigned trials,
+                                   const char *reason, struct ota_err *err);
+/* Reads a generation's slot choices into slot[] (0 = A, 1 = B); missing file: all A. */
+enum ota_status ota_gen_read_slots(struct ota_device *d, int genfd, int slot[OTA_MAX_SLOTS],
+                                   struct ota_err *err);
+/* Writes a generation's slot choices (durably). */
+enum ota_status ota_gen_write_slots(struct ota_device *d, int genfd, const int slot[OTA_MAX_SLOTS],
+                                    struct ota_err *err);
+
+/* Completes a rollback of the running generation (marked failed) to its parent: records it,
+ * switches 'current', collects the abandoned generation, syncs the boot environment. */
+enum ota_status ota_device_finish_rollback(struct ota_device *d, int64_t now,
+                                           struct ota_err *err);
+
+/* Writes the boot environment so that the bootloader boots the running generation's slots. */
+enum ota_status ota_bootenv_sync(struct ota_device *d, struct ota_err *err);
+
+/* Finds a configured slot by name; -1 if none. */
+int ota_device_slot_index(const struct ota_device *d, const char *name);
+
+/* Writes (streaming) into one half of a slot, then reads it back and checks the digest. */
+struct ota_slot_writer;
+enum ota_status ota_slot_open(struct ota_slot_writer **w, const char *path, uint64_t size,
+                              struct ota_err *err);
+enum ota_status ota_slot_write(void *w, const uint8_t *buf, size_t len, struct ota_err *err);
+enum ota_status ota_slot_finish(struct ota_slot_writer *w, const uint8_t sha256[OTA_SHA256_LEN],
+                                struct ota_err *err);
+void ota_slot_free(struct ota_slot_writer *w);
 
 #endif

@@ -8,8 +8,13 @@
  *   3. stage: each payload streams through its type's handler into staging/, fsync'd;
  *      the whole stream is read to its last byte and audited;
  *   4. rename staging to generations/gen-N (fsync), then switch 'current' with one atomic
- *      symlink rename (fsync): the commit point;
- *   5. record the floors, remove generations nothing refers to.
+ *      symlink rename (fsync): the commit point; the new generation is pending until
+ *      confirmed (boot.c);
+ *   5. record the time floor, remove generations nothing refers to, sync the boot
+ *      environment.
+ * Raw A/B slots: an image whose name is a configured slot streams into the half the new
+ * generation's parent does not use, then is read back and checked. Before that half is
+ * written, a kept generation that used it is dropped ("mark the target unusable").
  * Any failure before 4 removes staging and leaves the device byte-for-byte as it was.
  * Must never: use a payload byte before the manifest signature checks out, write outside
  * staging before the commit, or follow a symlink inside the state folder.
@@ -19,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "device_priv.h"
@@ -32,7 +38,9 @@ struct stage {
     int stagefd;  /* staging/ */
     int imagesfd; /* staging/images/ */
     int outfd;    /* the payload being written */
+    struct ota_slot_writer *slot; /* or the slot half being written */
     const struct ota_payload *p;
+    int target[OTA_MAX_SLOTS]; /* the half each slot of the new generation uses */
 };
 
 /* ---- payload handlers: one explicit table, one row per payload type ---------------- */
@@ -46,6 +54,9 @@ struct payload_handler {
 
 static enum ota_status image_begin(struct stage *s, struct ota_err *err)
 {
+    int si = ota_device_slot_index(s->d, s->p->name);
+    if (si >= 0)
+        return ota_slot_open(&s->slot, s->d->slots[si].path[s->target[si]], s->p->raw_size, err);
     s->outfd = openat(s->imagesfd, s->p->name,
                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (s->outfd < 0)
@@ -56,11 +67,19 @@ static enum ota_status image_begin(struct stage *s, struct ota_err *err)
 static enum ota_status image_write(void *ctx, const uint8_t *buf, size_t len, struct ota_err *err)
 {
     struct stage *s = ctx;
+    if (s->slot)
+        return ota_slot_write(s->slot, buf, len, err);
     return ota_fs_write_all(s->outfd, buf, len, s->p->name, err);
 }
 
 static enum ota_status image_end(struct stage *s, struct ota_err *err)
 {
+    if (s->slot) {
+        enum ota_status rc = ota_slot_finish(s->slot, s->p->raw_sha256, err);
+        ota_slot_free(s->slot);
+        s->slot = NULL;
+        return rc ? ota_err_prefix(err, "payload '%s'", s->p->name) : OTA_OK;
+    }
     enum ota_status rc = ota_fs_fsync(s->outfd, s->p->name, err);
     if (close(s->outfd) != 0 && !rc)
         rc = ota_err_sys(err, errno, "payload '%s': close failed", s->p->name);
@@ -104,6 +123,10 @@ static enum ota_status check_policy(const struct ota_device *d, const struct ota
         *identical = 1;
         return OTA_OK;
     }
+    if (d->cur_state == OTA_GEN_PENDING)
+        return ota_err_set(err, OTA_E_STATE,
+                           "generation %u is still on trial; confirm it or roll back first",
+                           d->cur_gen);
     if (m->security_version <= d->sv_floor && d->has_manifest)
         return ota_err_set(err, OTA_E_ROLLBACK,
                            "security version %llu is not newer than installed %llu",
@@ -131,6 +154,63 @@ static enum ota_status check_policy(const struct ota_device *d, const struct ota
 
 /* ---- staging ----------------------------------------------------------------------- */
 
+/* Refuses early, with the numbers, when the file system cannot hold the new images. */
+static enum ota_status check_space(struct ota_device *d, const struct ota_manifest *m,
+                                   struct ota_err *err)
+{
+    uint64_t need = 64u * 1024u; /* manifest, signatures, metadata, folder blocks */
+    for (size_t i = 0; i < m->n_payloads; i++)
+        if (ota_device_slot_index(d, m->payloads[i].name) < 0)
+            need += m->payloads[i].raw_size + 4096;
+    struct statvfs vfs;
+    if (fstatvfs(d->basefd, &vfs) != 0)
+        return ota_err_sys(err, errno, "%s: cannot query free space", d->base);
+    uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+    if (need > avail)
+        return ota_err_set(err, OTA_E_NOSPC,
+                           "not enough space in %s: the package needs %llu bytes, %llu available",
+                           d->base, (unsigned long long)need, (unsigned long long)avail);
+    return OTA_OK;
+}
+
+/* Chooses the half of each slot the new generation writes (the one its parent, the running
+ * generation, does not use) and drops a kept generation that still uses it. */
+static enum ota_status prepare_slots(struct stage *s, const struct ota_manifest *m,
+                                     struct ota_err *err)
+{
+    struct ota_device *d = s->d;
+    int uses_target = 0;
+    for (size_t i = 0; i < d->n_slots; i++)
+        s->target[i] = d->cur_slot[i]; /* slots the package does not touch stay as they are */
+    for (size_t i = 0; i < m->n_payloads; i++) {
+        int si = ota_device_slot_index(d, m->payloads[i].name);
+        if (si >= 0)
+            s->target[si] = !d->cur_slot[si];
+    }
+    if (!d->has_parent)
+        return OTA_OK;
+    char pname[OTA_GEN_NAME_LEN + 1];
+    int pfd, pslot[OTA_MAX_SLOTS];
+    ota_gen_name(pname, d->parent_gen);
+    enum ota_status rc = ota_fs_open_dir(&pfd, d->gensfd, pname, err);
+    if (rc)
+        return rc;
+    rc = ota_gen_read_slots(d, pfd, pslot, err);
+    close(pfd);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < d->n_slots; i++)
+        uses_target |= s->target[i] != d->cur_slot[i] && pslot[i] == s->target[i];
+    if (!uses_target)
+        return OTA_OK;
+    /* the previous generation lives in the half we are about to overwrite: it stops being a
+     * rollback target before the first byte is written */
+    if ((rc = ota_fs_remove_tree(d->gensfd, pname, err)))
+        return rc;
+    d->has_parent = 0;
+    return OTA_OK;
+}
+
 static enum ota_status stage_payloads(struct stage *s, struct ota_pkg_reader *r,
                                       const struct ota_manifest *m, struct ota_err *err)
 {
@@ -147,6 +227,8 @@ static enum ota_status stage_payloads(struct stage *s, struct ota_pkg_reader *r,
                 close(s->outfd);
                 s->outfd = -1;
             }
+            ota_slot_free(s->slot);
+            s->slot = NULL;
             return rc;
         }
     }
@@ -163,6 +245,8 @@ static enum ota_status write_generation_files(struct stage *s, const char *mj, s
     if ((rc = ota_fs_write_atomic(s->stagefd, OTA_MANIFEST_ENTRY, mj, ml, 0644, err)) ||
         (rc = ota_fs_write_atomic(s->stagefd, OTA_SIGBLOCK_ENTRY, sj, sl, 0644, err)) ||
         (rc = ota_fs_write_atomic(s->stagefd, "parent", parent, strlen(parent), 0644, err)) ||
+        (rc = ota_gen_write_boot(s->stagefd, OTA_GEN_PENDING, 0, NULL, err)) ||
+        (s->d->n_slots && (rc = ota_gen_write_slots(s->d, s->stagefd, s->target, err))) ||
         (rc = ota_fs_fsync(s->imagesfd, "staging/images", err)) ||
         (rc = ota_fs_fsync(s->stagefd, "staging", err)))
         return rc;
@@ -179,7 +263,7 @@ enum ota_status ota_device_install(struct ota_device *d, int fd, int64_t now,
     struct ota_verify_result vr;
     memset(&b, 0, sizeof b);
     memset(&m, 0, sizeof m);
-    struct stage s = {.d = d, .stagefd = -1, .imagesfd = -1, .outfd = -1};
+    struct stage s = {.d = d, .stagefd = -1, .imagesfd = -1, .outfd = -1, .slot = NULL};
     int staged = 0, identical = 0;
     const char *mj, *sj;
     size_t ml, sl;
@@ -208,6 +292,12 @@ enum ota_status ota_device_install(struct ota_device *d, int fd, int64_t now,
     }
 
     /* 3. stage */
+    if (!d->writable) {
+        rc = ota_err_set(err, OTA_E_BUSY, "%s: another otaupdate is running", d->base);
+        goto done;
+    }
+    if ((rc = check_space(d, &m, err)) || (rc = prepare_slots(&s, &m, err)))
+        goto done;
     if ((rc = ota_fs_mkdir(d->basefd, OTA_STAGING, 0755, err)))
         goto done;
     staged = 1;
@@ -219,9 +309,12 @@ enum ota_status ota_device_install(struct ota_device *d, int fd, int64_t now,
         goto done;
 
     /* 4. commit: the generation becomes complete under its final name, then current */
+    /* never reuse a number: rollback records and logs name generations */
     unsigned gen = d->cur_gen + 1;
     if (d->has_parent && d->parent_gen >= gen)
         gen = d->parent_gen + 1;
+    if (d->has_last_rollback && d->rb_from >= gen)
+        gen = d->rb_from + 1;
     char gname[OTA_GEN_NAME_LEN + 1], link[64];
     ota_gen_name(gname, gen);
     snprintf(link, sizeof link, OTA_GEN_DIR "/%s", gname);
@@ -241,18 +334,24 @@ enum ota_status ota_device_install(struct ota_device *d, int fd, int64_t now,
     d->parent_gen = old;
     d->cur_gen = gen;
     d->has_manifest = 1;
+    d->cur_sv = m.security_version;
+    d->cur_state = OTA_GEN_PENDING;
+    d->cur_trials = 0;
+    memcpy(d->cur_slot, s.target, sizeof d->cur_slot);
     memcpy(d->cur_manifest_sha256, msha, OTA_SHA256_LEN);
-    if (m.security_version > d->sv_floor)
-        d->sv_floor = m.security_version;
+    /* the security floor rises when the generation is confirmed; trusted time rises now,
+     * since it only depends on the package having verified */
     if (m.created > d->time_floor)
         d->time_floor = m.created;
     (void)ota_device_save_state(d, NULL);
     (void)ota_device_gc(d, gen, old, NULL);
+    (void)ota_bootenv_sync(d, NULL);
     res->generation = gen;
     rc = OTA_OK;
 done:
     if (s.outfd >= 0)
         close(s.outfd);
+    ota_slot_free(s.slot);
     if (s.imagesfd >= 0)
         close(s.imagesfd);
     if (s.stagefd >= 0)

@@ -27,8 +27,11 @@ static const char HELP_MAIN[] =
     "\n"
     "VERBS\n"
     "    init       provision a device: product, trusted keys, empty first generation\n"
-    "    install    verify a package and switch to it atomically\n"
+    "    install    verify a package and switch to it atomically (pending until confirmed)\n"
     "    status     show what the device runs\n"
+    "    boot       run once per boot, early: count a trial boot, roll back after too many\n"
+    "    confirm    mark the running generation good\n"
+    "    rollback   switch back to the previous generation now\n"
     "\n"
     "OPTIONS\n"
     "    --root DIR   device root (default /); state lives in DIR/var/lib/otapack\n"
@@ -44,7 +47,8 @@ static const char HELP_INIT[] =
     "\n"
     "SYNOPSIS\n"
     "    otaupdate [--root DIR] init --product P --trust-key PREFIX.pub...\n"
-    "              [--hardware REV] [--threshold N]\n"
+    "              [--hardware REV] [--threshold N] [--max-trials N]\n"
+    "              [--slot NAME=PATH_A,PATH_B]... [--bootenv file:PATH|uboot[:CONFIG]]\n"
     "\n"
     "DESCRIPTION\n"
     "    Creates DIR/var/lib/otapack with the device's product, its hardware revision, the\n"
@@ -56,7 +60,19 @@ static const char HELP_INIT[] =
     "    --trust-key FILE.pub   trusted package-signing key; repeatable\n"
     "    --hardware REV         this device's hardware revision; a package that lists\n"
     "                           revisions installs only on one of them\n"
-    "    --threshold N          distinct trusted signatures a package needs (default 1)\n";
+    "    --threshold N          distinct trusted signatures a package needs (default 1)\n"
+    "    --max-trials N         trial boots of an unconfirmed generation before 'boot'\n"
+    "                           rolls back to the previous one (default 3)\n"
+    "    --slot NAME=A,B        image payload NAME goes to a raw A/B slot pair (block devices\n"
+    "                           or image files, absolute paths): written to the half the\n"
+    "                           running generation does not use, read back and verified\n"
+    "                           before the switch. The device starts on A. Repeatable.\n"
+    "    --bootenv file:PATH    tell the bootloader which halves to boot through a key=value\n"
+    "                           file replaced atomically (for tests and simulations)\n"
+    "    --bootenv uboot[:CFG]  through U-Boot's environment with fw_setenv (Debian package\n"
+    "                           libubootenv-tool), optionally with fw_env.config CFG.\n"
+    "                           Variables: otapack_gen, otapack_trial (1 while pending),\n"
+    "                           otapack_slot_NAME=a|b\n";
 
 static const char HELP_INSTALL[] =
     "NAME\n"
@@ -73,7 +89,11 @@ static const char HELP_INSTALL[] =
     "    the trusted time (the later of the system clock and the creation time of the newest\n"
     "    package installed). Each payload is staged and checked against its size and SHA-256;\n"
     "    the new generation becomes current with one atomic rename, and the previous one is\n"
-    "    kept. Installing the identical package again does nothing and exits 0.\n"
+    "    kept. The new generation is pending: 'otaupdate boot' counts its trial boots and\n"
+    "    'otaupdate confirm' marks it good (only then does its security version become the\n"
+    "    floor). While a generation is pending, install refuses a different package.\n"
+    "    Installing the identical package again does nothing and exits 0. Install refuses\n"
+    "    early (exit 3) when the file system cannot hold the images.\n"
     "    A rejected package changes nothing and leaves no file behind.\n"
     "\n"
     "EXAMPLE\n"
@@ -90,8 +110,53 @@ static const char HELP_STATUS[] =
     "    Prints product, version, security version, generation, and each installed image\n"
     "    with its size, SHA-256 and path. --json prints an object with 'product', 'version'\n"
     "    (null before the first install), 'security_version', 'generation',\n"
-    "    'previous_generation', 'created', 'expires', 'trusted_time' and 'images' (each with\n"
-    "    'name', 'size', 'sha256', 'path').\n";
+    "    'previous_generation', 'created', 'expires', 'trusted_time', 'state' (confirmed or\n"
+    "    pending), 'trials', 'max_trials', 'trials_left', 'last_rollback' (null or an object\n"
+    "    with 'from', 'to', 'time', 'reason'), 'slots' (each with 'name', 'active', 'path') and\n"
+    "    'images' (each with 'name', 'size', 'sha256', 'path'). While another otaupdate holds\n"
+    "    the lock, status reads the state without waiting.\n";
+
+static const char HELP_BOOT[] =
+    "NAME\n"
+    "    otaupdate boot - count a trial boot; roll back a generation that never got confirmed\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    otaupdate [--root DIR] boot [--max-trials N]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Run once per boot, early (see examples/boot/ for a systemd unit and an init script).\n"
+    "    If the running generation is pending, counts this boot as a trial. When a pending\n"
+    "    generation has used up its trial boots without 'otaupdate confirm', switches back\n"
+    "    to the previous generation (images, slots and everything else in the generation\n"
+    "    together), records why ('status' shows it), and exits 0 with a message saying so;\n"
+    "    the caller should then reboot into the restored generation.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --max-trials N   override the device's configured number of trial boots\n";
+
+static const char HELP_CONFIRM[] =
+    "NAME\n"
+    "    otaupdate confirm - mark the running generation good\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    otaupdate [--root DIR] confirm\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Run once the application has proven itself healthy. Ends the trial: the generation\n"
+    "    stays, and its security version becomes the anti-rollback floor. Confirming a\n"
+    "    confirmed generation does nothing.\n";
+
+static const char HELP_ROLLBACK[] =
+    "NAME\n"
+    "    otaupdate rollback - switch back to the previous generation now\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    otaupdate [--root DIR] rollback [--reason TEXT]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Abandons the running generation for the one before it, atomically, and records the\n"
+    "    reason. Refused when there is no previous generation, and when the running\n"
+    "    generation is confirmed and the previous one's security version is below the floor.\n";
 
 static int fail(const struct ota_err *err)
 {
@@ -107,17 +172,22 @@ static int usage(const char *verb, const char *msg)
 
 static int cmd_init(const char *root, int argc, char **argv)
 {
-    enum { O_PRODUCT = 256, O_KEY, O_HW, O_THRESHOLD };
+    enum { O_PRODUCT = 256, O_KEY, O_HW, O_THRESHOLD, O_TRIALS, O_SLOT, O_BOOTENV };
     static const struct option opts[] = {{"product", required_argument, 0, O_PRODUCT},
                                          {"trust-key", required_argument, 0, O_KEY},
                                          {"hardware", required_argument, 0, O_HW},
                                          {"threshold", required_argument, 0, O_THRESHOLD},
+                                         {"max-trials", required_argument, 0, O_TRIALS},
+                                         {"slot", required_argument, 0, O_SLOT},
+                                         {"bootenv", required_argument, 0, O_BOOTENV},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     static struct ota_pubkey keys[OTA_MAX_TRUSTED_KEYS];
+    static struct ota_slot_config slots[OTA_MAX_SLOTS];
     struct ota_device_init_opts o;
     memset(&o, 0, sizeof o);
     o.keys = keys;
+    o.slots = slots;
     struct ota_err err;
     ota_err_clear(&err);
     uint64_t v;
@@ -140,6 +210,38 @@ static int cmd_init(const char *root, int argc, char **argv)
             if (ota_parse_u64(&v, optarg, OTA_MAX_TRUSTED_KEYS) != 0 || v == 0)
                 return usage("init", "--threshold: a number from 1 to 64");
             o.threshold = (unsigned)v;
+            break;
+        case O_TRIALS:
+            if (ota_parse_u64(&v, optarg, 1000) != 0 || v == 0)
+                return usage("init", "--max-trials: a number from 1 to 1000");
+            o.max_trials = (unsigned)v;
+            break;
+        case O_SLOT: {
+            if (o.n_slots >= OTA_MAX_SLOTS)
+                return usage("init", "--slot: too many slots");
+            struct ota_slot_config *sc = &slots[o.n_slots];
+            char *eq = strchr(optarg, '='), *comma = eq ? strchr(eq + 1, ',') : NULL;
+            if (!eq || !comma || eq == optarg || (size_t)(eq - optarg) > OTA_MAX_NAME_LEN ||
+                comma == eq + 1 || !comma[1])
+                return usage("init", "--slot: expected NAME=PATH_A,PATH_B");
+            snprintf(sc->name, sizeof sc->name, "%.*s", (int)(eq - optarg), optarg);
+            snprintf(sc->path[0], sizeof sc->path[0], "%.*s", (int)(comma - eq - 1), eq + 1);
+            snprintf(sc->path[1], sizeof sc->path[1], "%s", comma + 1);
+            o.n_slots++;
+            break;
+        }
+        case O_BOOTENV:
+            if (!strncmp(optarg, "file:", 5) && optarg[5] == '/') {
+                o.bootenv.backend = OTA_BOOTENV_FILE;
+                snprintf(o.bootenv.path, sizeof o.bootenv.path, "%s", optarg + 5);
+            } else if (!strcmp(optarg, "uboot")) {
+                o.bootenv.backend = OTA_BOOTENV_UBOOT;
+            } else if (!strncmp(optarg, "uboot:", 6) && optarg[6] == '/') {
+                o.bootenv.backend = OTA_BOOTENV_UBOOT;
+                snprintf(o.bootenv.path, sizeof o.bootenv.path, "%s", optarg + 6);
+            } else {
+                return usage("init", "--bootenv: expected file:/ABS/PATH or uboot[:/ABS/CONFIG]");
+            }
             break;
         case 'h': return fputs(HELP_INIT, stdout), 0;
         default: return usage("init", "unknown option");
@@ -174,7 +276,7 @@ static int cmd_install(const char *root, int argc, char **argv)
     if (strcmp(path, "-") != 0 && ota_fs_open_regular(&fd, AT_FDCWD, path, &err))
         return fail(&err);
     struct ota_device *d;
-    if (ota_device_open(&d, root, &err)) {
+    if (ota_device_open(&d, root, OTA_OPEN_WRITE, &err)) {
         if (fd != STDIN_FILENO)
             close(fd);
         return fail(&err);
@@ -192,8 +294,10 @@ static int cmd_install(const char *root, int argc, char **argv)
         printf("%s %s (security version %llu) is already installed; nothing to do\n",
                res.product, res.version, (unsigned long long)res.security_version);
     else
-        printf("installed %s %s (security version %llu) as generation %u\n", res.product,
-               res.version, (unsigned long long)res.security_version, res.generation);
+        printf("installed %s %s (security version %llu) as generation %u, pending until "
+               "confirmed\n",
+               res.product, res.version, (unsigned long long)res.security_version,
+               res.generation);
     return 0;
 }
 
@@ -223,6 +327,34 @@ static int status_json(const struct ota_device_status *st)
     }
     ota_time_format(t, st->time_floor);
     json_object_set_new(o, "trusted_time", json_string(t));
+    json_object_set_new(o, "state", json_string(st->boot_state == OTA_GEN_PENDING ? "pending"
+                                                : "confirmed"));
+    json_object_set_new(o, "trials", json_integer(st->trials));
+    json_object_set_new(o, "max_trials", json_integer(st->max_trials));
+    json_object_set_new(o, "trials_left",
+                        json_integer(st->boot_state == OTA_GEN_PENDING && st->max_trials > st->trials
+                                         ? st->max_trials - st->trials
+                                         : 0));
+    if (st->has_last_rollback) {
+        json_t *r = json_object();
+        json_object_set_new(r, "from", json_integer(st->rollback_from));
+        json_object_set_new(r, "to", json_integer(st->rollback_to));
+        ota_time_format(t, st->rollback_time);
+        json_object_set_new(r, "time", json_string(t));
+        json_object_set_new(r, "reason", json_string(st->rollback_reason));
+        json_object_set_new(o, "last_rollback", r);
+    } else {
+        json_object_set_new(o, "last_rollback", json_null());
+    }
+    json_t *sl = json_array();
+    for (size_t i = 0; i < st->n_slots; i++) {
+        json_t *e = json_object();
+        json_object_set_new(e, "name", json_string(st->slots[i].name));
+        json_object_set_new(e, "active", json_string(st->slots[i].active ? "b" : "a"));
+        json_object_set_new(e, "path", json_string(st->slots[i].path));
+        json_array_append_new(sl, e);
+    }
+    json_object_set_new(o, "slots", sl);
     json_object_set_new(o, "trusted_keys", json_integer((json_int_t)st->n_keys));
     json_object_set_new(o, "threshold", json_integer(st->threshold));
     for (size_t i = 0; i < st->n_images; i++) {
@@ -260,6 +392,20 @@ static void status_text(const struct ota_device_status *st)
         ota_time_format(t, st->manifest.expires);
         printf("expires:           %s\n", t);
     }
+    if (st->boot_state == OTA_GEN_PENDING)
+        printf("state:             pending: trial boot %u of %u; run 'otaupdate confirm' once "
+               "healthy\n",
+               st->trials, st->max_trials);
+    else
+        printf("state:             confirmed\n");
+    if (st->has_last_rollback) {
+        ota_time_format(t, st->rollback_time);
+        printf("last rollback:     %s: generation %u -> %u: %s\n", t, st->rollback_from,
+               st->rollback_to, st->rollback_reason);
+    }
+    for (size_t i = 0; i < st->n_slots; i++)
+        printf("slot %-12s  %c  %s\n", st->slots[i].name, st->slots[i].active ? 'B' : 'A',
+               st->slots[i].path);
     printf("trusted keys:      %zu (threshold %u)\n", st->n_keys, st->threshold);
     printf("images:            %zu\n", st->n_images);
     for (size_t i = 0; i < st->n_images; i++) {
@@ -287,7 +433,7 @@ static int cmd_status(const char *root, int argc, char **argv)
     struct ota_err err;
     ota_err_clear(&err);
     struct ota_device *d;
-    if (ota_device_open(&d, root, &err))
+    if (ota_device_open(&d, root, OTA_OPEN_PREFER_WRITE, &err))
         return fail(&err);
     struct ota_device_status st;
     enum ota_status rc = ota_device_status(d, &st, &err);
@@ -303,12 +449,81 @@ static int cmd_status(const char *root, int argc, char **argv)
     return ret;
 }
 
+static void print_boot(const struct ota_boot_result *r)
+{
+    switch (r->action) {
+    case OTA_BOOT_CONFIRMED:
+        printf("generation %u is confirmed\n", r->generation);
+        break;
+    case OTA_BOOT_TRIAL:
+        printf("trial boot %u of %u for generation %u; run 'otaupdate confirm' once healthy\n",
+               r->trial, r->max_trials, r->generation);
+        break;
+    case OTA_BOOT_ROLLED_BACK:
+        printf("rolled back from generation %u to %u: %s\n", r->from_generation,
+               r->generation, r->reason);
+        break;
+    }
+}
+
+static int cmd_boot_flow(const char *root, int argc, char **argv)
+{
+    enum { O_TRIALS = 256, O_REASON };
+    static const struct option opts[] = {{"max-trials", required_argument, 0, O_TRIALS},
+                                         {"reason", required_argument, 0, O_REASON},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *verb = argv[0], *reason = NULL;
+    const char *help = !strcmp(verb, "boot")      ? HELP_BOOT
+                       : !strcmp(verb, "confirm") ? HELP_CONFIRM
+                                                  : HELP_ROLLBACK;
+    uint64_t trials = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h')
+            return fputs(help, stdout), 0;
+        if (c == O_TRIALS && !strcmp(verb, "boot")) {
+            if (ota_parse_u64(&trials, optarg, 1000) != 0 || trials == 0)
+                return usage(verb, "--max-trials: a number from 1 to 1000");
+        } else if (c == O_REASON && !strcmp(verb, "rollback")) {
+            if (strlen(optarg) > 200)
+                return usage(verb, "--reason: at most 200 characters");
+            reason = optarg;
+        } else {
+            return usage(verb, "unknown option");
+        }
+    }
+    if (optind != argc)
+        return usage(verb, "unexpected argument");
+    struct ota_err err;
+    ota_err_clear(&err);
+    struct ota_device *d;
+    if (ota_device_open(&d, root, OTA_OPEN_WRITE, &err))
+        return fail(&err);
+    struct ota_boot_result r;
+    enum ota_status rc;
+    int64_t now = (int64_t)time(NULL);
+    if (!strcmp(verb, "boot"))
+        rc = ota_device_boot(d, (unsigned)trials, now, &r, &err);
+    else if (!strcmp(verb, "confirm"))
+        rc = ota_device_confirm(d, &r, &err);
+    else
+        rc = ota_device_rollback(d, reason, now, &r, &err);
+    ota_device_close(d);
+    if (rc)
+        return fail(&err);
+    print_boot(&r);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
         const char *name;
         int (*fn)(const char *, int, char **);
-    } verbs[] = {{"init", cmd_init}, {"install", cmd_install}, {"status", cmd_status}};
+    } verbs[] = {{"init", cmd_init},           {"install", cmd_install},
+                 {"status", cmd_status},       {"boot", cmd_boot_flow},
+                 {"confirm", cmd_boot_flow},   {"rollback", cmd_boot_flow}};
     const char *root = "/";
     int i = 1;
     signal(SIGPIPE, SIG_IGN);

@@ -2,7 +2,8 @@
 # otapack quickstart: the whole pipeline in one minute, in a temporary folder.
 #   1. a release key            (otapack keygen)
 #   2. a package from two images, built unsigned and signed in a separate CI-like step
-#   3. a device root provisioned with the public key, the package installed, status shown
+#   3. a device root provisioned with the public key, the package installed, trial-booted,
+#      confirmed, status shown
 #   4. a tampered package and a rollback attempt, both refused with nothing changed
 # Usage: run.sh [BIN_DIR]   (default: build/bin). KEEP=1 keeps the folder for a look around.
 set -euo pipefail
@@ -62,8 +63,12 @@ run "$OTAUPDATE" --root device init --product acme-gateway --trust-key release.p
 step "5. Install, streamed from a pipe as a download would be"
 printf '$ cat acme-1.0.ota | %s --root device install -\n' "$OTAUPDATE"
 cat acme-1.0.ota | "$OTAUPDATE" --root device install -
-run "$OTAUPDATE" --root device status
 cmp app.bin device/var/lib/otapack/current/images/app && echo "installed app image is byte-identical"
+echo "The new generation is on trial. At the next boot, early, the device runs:"
+run "$OTAUPDATE" --root device boot
+echo "and once the application is healthy:"
+run "$OTAUPDATE" --root device confirm
+run "$OTAUPDATE" --root device status
 
 step "6. Release 1.1, with one byte of the app image flipped in transit"
 head -c 262144 /dev/urandom > app.bin
@@ -78,6 +83,8 @@ refused "$OTAUPDATE" --root device install tampered.ota
 
 step "7. The genuine 1.1 installs; 1.0 stays as the previous generation"
 run "$OTAUPDATE" --root device install acme-1.1.ota
+run "$OTAUPDATE" --root device boot
+run "$OTAUPDATE" --root device confirm
 
 step "8. A rollback attempt: re-installing the validly signed 1.0 (security version 10 < 11)"
 refused "$OTAUPDATE" --root device install acme-1.0.ota

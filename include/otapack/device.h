@@ -7,7 +7,8 @@
  *   keys/<keyid>.pub     trusted package-signing keys
  *   state.json           monotonic floors: highest security version, trusted time
  *   generations/gen-N/   one installed generation: manifest.json, signatures.json, parent,
- *                        images/<name>
+ *                        boot.json (pending/confirmed/failed, trial count), slots.json (which
+ *                        half of each A/B slot it uses), images/<name>
  *   current              symlink to the running generation: the single commit point
  *   staging/             the generation being installed; never survives a failed install
  *   lock                 flock'd by whoever changes the state
@@ -24,13 +25,37 @@
 #include "otapack/manifest.h"
 
 #define OTA_DEVICE_DIR "var/lib/otapack"
+#define OTA_MAX_SLOTS 8
+#define OTA_DEFAULT_MAX_TRIALS 3
+
+/* A raw A/B slot pair: an image payload of this name is written to the inactive half. */
+struct ota_slot_config {
+    char name[OTA_MAX_NAME_LEN + 1];
+    char path[2][4096]; /* [0] is A, [1] is B: block devices or image files */
+};
+
+/* Where the bootloader learns which half of each slot to boot. */
+enum ota_bootenv_backend {
+    OTA_BOOTENV_NONE = 0,  /* no bootloader integration */
+    OTA_BOOTENV_FILE = 1,  /* a key=value file, replaced atomically (tests, simulations) */
+    OTA_BOOTENV_UBOOT = 2, /* U-Boot's environment through fw_setenv (libubootenv-tool) */
+};
+
+struct ota_bootenv_config {
+    enum ota_bootenv_backend backend;
+    char path[4096]; /* FILE: the file; UBOOT: fw_env.config ("" for the default) */
+};
 
 struct ota_device_init_opts {
     const char *product;
     const char *hardware; /* NULL: the device has no hardware revision */
     const struct ota_pubkey *keys;
     size_t n_keys;
-    unsigned threshold; /* distinct valid signatures a package needs; 0 means 1 */
+    unsigned threshold;  /* distinct valid signatures a package needs; 0 means 1 */
+    unsigned max_trials; /* trial boots before an unconfirmed generation is rolled back; 0: 3 */
+    const struct ota_slot_config *slots;
+    size_t n_slots;
+    struct ota_bootenv_config bootenv;
 };
 
 /* Provisions ROOT: creates the state folder with an empty generation 0. Refuses a device
@@ -40,10 +65,18 @@ enum ota_status ota_device_init(const char *root, const struct ota_device_init_o
 
 struct ota_device;
 
-/* Opens ROOT's state, takes the lock, and finishes or undoes interrupted work (removes
- * staging leftovers and generations nothing refers to). */
-enum ota_status ota_device_open(struct ota_device **d, const char *root, struct ota_err *err)
-    OTA_WUR;
+enum ota_open_mode {
+    OTA_OPEN_WRITE = 0,    /* take the lock, then finish or undo interrupted work */
+    OTA_OPEN_READONLY = 1, /* no lock, no recovery: for status while an install runs */
+    OTA_OPEN_PREFER_WRITE = 2, /* as WRITE, but fall back to READONLY if the lock is busy */
+};
+
+/* Opens ROOT's state. In WRITE mode it takes the lock and finishes or undoes interrupted
+ * work: removes staging leftovers and generations nothing refers to, completes a rollback
+ * that was decided but not switched, and brings the bootloader environment in line with
+ * the running generation. */
+enum ota_status ota_device_open(struct ota_device **d, const char *root, enum ota_open_mode mode,
+                                struct ota_err *err) OTA_WUR;
 void ota_device_close(struct ota_device *d);
 
 struct ota_install_result {
@@ -59,6 +92,43 @@ struct ota_install_result {
  * On any failure the device state is unchanged and nothing is left behind. */
 enum ota_status ota_device_install(struct ota_device *d, int fd, int64_t now,
                                    struct ota_install_result *res, struct ota_err *err) OTA_WUR;
+
+enum ota_boot_state {
+    OTA_GEN_CONFIRMED = 0, /* known good */
+    OTA_GEN_PENDING = 1,   /* installed, on trial until confirmed */
+    OTA_GEN_FAILED = 2,    /* rolled back (only seen while a rollback is being completed) */
+};
+
+/* Boot flow (MCUboot test/confirm, RAUC mark-good). Run ota_device_boot once per boot,
+ * early: it counts trial boots of a pending generation and, after max_trials boots without
+ * ota_device_confirm, switches back to the previous generation (images, slots, everything in
+ * the generation together) and records why. */
+enum ota_boot_action {
+    OTA_BOOT_CONFIRMED = 0,   /* running a confirmed generation: nothing to do */
+    OTA_BOOT_TRIAL = 1,       /* counted a trial boot of a pending generation */
+    OTA_BOOT_ROLLED_BACK = 2, /* switched back to the previous generation */
+};
+
+struct ota_boot_result {
+    enum ota_boot_action action;
+    unsigned generation;      /* running now */
+    unsigned from_generation; /* for ROLLED_BACK: the generation abandoned */
+    unsigned trial, max_trials;
+    char reason[256];
+};
+
+/* max_trials 0 uses the device's configured number. */
+enum ota_status ota_device_boot(struct ota_device *d, unsigned max_trials, int64_t now,
+                                struct ota_boot_result *res, struct ota_err *err) OTA_WUR;
+/* Marks the running generation good and raises the anti-rollback floor to it. Confirming a
+ * confirmed generation is a no-op. */
+enum ota_status ota_device_confirm(struct ota_device *d, struct ota_boot_result *res,
+                                   struct ota_err *err) OTA_WUR;
+/* Switches back to the previous generation now. Refused when there is none, and when the
+ * running generation is confirmed and the previous one's security version is below the
+ * floor (that would be a rollback attack by other means). */
+enum ota_status ota_device_rollback(struct ota_device *d, const char *reason, int64_t now,
+                                    struct ota_boot_result *res, struct ota_err *err) OTA_WUR;
 
 struct ota_image_status {
     char name[OTA_MAX_NAME_LEN + 1];
@@ -82,6 +152,18 @@ struct ota_device_status {
     unsigned threshold;
     size_t n_images;
     struct ota_image_status *images; /* owned */
+    enum ota_boot_state boot_state;
+    unsigned trials, max_trials;
+    int has_last_rollback;
+    unsigned rollback_from, rollback_to;
+    int64_t rollback_time;
+    char rollback_reason[256];
+    size_t n_slots;
+    struct {
+        char name[OTA_MAX_NAME_LEN + 1];
+        int active; /* 0 = A, 1 = B */
+        char path[4096];
+    } slots[OTA_MAX_SLOTS];
 };
 
 enum ota_status ota_device_status(struct ota_device *d, struct ota_device_status *st,

@@ -1,0 +1,234 @@
+/* boot.c — the boot flow: trial boots, confirm, rollback (MCUboot's test/confirm, RAUC's
+ * mark-good/mark-bad).
+ * Owns: the life of a generation after install: pending -> confirmed, or pending -> failed
+ * -> switched back to its parent. A rollback is decided durably first (boot.json says
+ * "failed" and state.json records why), then carried out by switching 'current'; an
+ * interrupted rollback is completed by the next open. Must never: switch to a generation
+ * that is not complete, or let a rollback lower the anti-rollback floor. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "device_priv.h"
+#include "otapack/codec.h"
+#include "otapack/fsio.h"
+
+static enum ota_status open_gen(int *fd, struct ota_device *d, unsigned gen, struct ota_err *err)
+{
+    char name[OTA_GEN_NAME_LEN + 1];
+    ota_gen_name(name, gen);
+    return ota_fs_open_dir(fd, d->gensfd, name, err);
+}
+
+static enum ota_status need_writable(struct ota_device *d, struct ota_err *err)
+{
+    if (!d->writable)
+        return ota_err_set(err, OTA_E_BUSY, "%s: another otaupdate is running", d->base);
+    return OTA_OK;
+}
+
+enum ota_status ota_device_finish_rollback(struct ota_device *d, int64_t now,
+                                           struct ota_err *err)
+{
+    if (!d->has_parent)
+        return ota_err_set(err, OTA_E_STATE,
+                           "%s: generation %u failed and has no previous generation to return to",
+                           d->base, d->cur_gen);
+    unsigned from = d->cur_gen, to = d->parent_gen;
+    if (!d->has_last_rollback || d->rb_from != from || d->rb_to != to) {
+        d->has_last_rollback = 1;
+        d->rb_from = from;
+        d->rb_to = to;
+        d->rb_time = now;
+        snprintf(d->rb_reason, sizeof d->rb_reason, "%s",
+                 d->cur_reason[0] ? d->cur_reason : "rolled back");
+        enum ota_status rc = ota_device_save_state(d, err);
+        if (rc)
+            return rc;
+    }
+    char name[OTA_GEN_NAME_LEN + 1], link[64];
+    ota_gen_name(name, to);
+    snprintf(link, sizeof link, OTA_GEN_DIR "/%s", name);
+    enum ota_status rc = ota_fs_symlink_replace(d->basefd, OTA_CURRENT, link, err);
+    if (rc)
+        return rc;
+    /* reload what describes the running generation from disk: it is now the parent */
+    int gfd;
+    if ((rc = open_gen(&gfd, d, to, err)))
+        return rc;
+    char *buf;
+    size_t len;
+    d->cur_gen = to;
+    d->has_parent = 0;
+    d->cur_state = OTA_GEN_CONFIRMED;
+    d->cur_trials = 0;
+    d->cur_reason[0] = '\0';
+    if (ota_fs_read_small(&buf, &len, gfd, "parent", 64, NULL) == OTA_OK) {
+        if (len && buf[len - 1] == '\n')
+            buf[len - 1] = '\0';
+        unsigned p;
+        char pname[OTA_GEN_NAME_LEN + 1];
+        int pfd;
+        if (ota_gen_parse(&p, buf) == 0) {
+            ota_gen_name(pname, p);
+            if (ota_fs_open_dir(&pfd, d->gensfd, pname, NULL) == OTA_OK) {
+                close(pfd);
+                d->has_parent = 1;
+                d->parent_gen = p;
+            }
+        }
+        free(buf);
+    }
+    rc = ota_gen_read_slots(d, gfd, d->cur_slot, err);
+    if (!rc && ota_fs_read_small(&buf, &len, gfd, OTA_MANIFEST_ENTRY, OTA_MAX_MANIFEST_SIZE,
+                                 NULL) == OTA_OK) {
+        struct ota_manifest m;
+        if (ota_manifest_parse_mem(&m, buf, len, NULL) == OTA_OK) {
+            d->has_manifest = ota_sha256_mem(d->cur_manifest_sha256, buf, len, NULL) == OTA_OK;
+            d->cur_sv = m.security_version;
+            ota_manifest_free(&m);
+        }
+        free(buf);
+    } else if (!rc) {
+        d->has_manifest = 0;
+    }
+    close(gfd);
+    if (rc)
+        return rc;
+    /* the abandoned generation is garbage now; so is anything else not reachable */
+    if ((rc = ota_device_gc(d, d->cur_gen, d->has_parent ? d->parent_gen : d->cur_gen, err)))
+        return rc;
+    return ota_bootenv_sync(d, err);
+}
+
+/* Decides a rollback durably, then carries it out. */
+static enum ota_status rollback_now(struct ota_device *d, const char *reason, int64_t now,
+                                   struct ota_boot_result *res, struct ota_err *err)
+{
+    int gfd;
+    unsigned from = d->cur_gen;
+    enum ota_status rc = open_gen(&gfd, d, from, err);
+    if (rc)
+        return rc;
+    rc = ota_gen_write_boot(gfd, OTA_GEN_FAILED, d->cur_trials, reason, err);
+    close(gfd);
+    if (rc)
+        return rc;
+    d->cur_state = OTA_GEN_FAILED;
+    snprintf(d->cur_reason, sizeof d->cur_reason, "%s", reason);
+    d->has_last_rollback = 0; /* force a fresh record with this reason */
+    if ((rc = ota_device_finish_rollback(d, now, err)))
+        return rc;
+    res->action = OTA_BOOT_ROLLED_BACK;
+    res->generation = d->cur_gen;
+    res->from_generation = from;
+    snprintf(res->reason, sizeof res->reason, "%s", reason);
+    return OTA_OK;
+}
+
+enum ota_status ota_device_boot(struct ota_device *d, unsigned max_trials, int64_t now,
+                                struct ota_boot_result *res, struct ota_err *err)
+{
+    memset(res, 0, sizeof *res);
+    enum ota_status rc = need_writable(d, err);
+    if (rc)
+        return rc;
+    res->max_trials = max_trials ? max_trials : d->max_trials;
+    res->generation = d->cur_gen;
+    if (d->cur_state != OTA_GEN_PENDING) {
+        res->action = OTA_BOOT_CONFIRMED;
+        return OTA_OK;
+    }
+    if (d->cur_trials >= res->max_trials) {
+        char reason[160];
+        snprintf(reason, sizeof reason, "generation %u not confirmed after %u trial boot%s",
+                 d->cur_gen, d->cur_trials, d->cur_trials == 1 ? "" : "s");
+        if (!d->has_parent)
+            return ota_err_set(err, OTA_E_STATE, "%s, and there is no previous generation",
+                               reason);
+        rc = rollback_now(d, reason, now, res, err);
+        res->max_trials = max_trials ? max_trials : d->max_trials;
+        return rc;
+    }
+    int gfd;
+    if ((rc = open_gen(&gfd, d, d->cur_gen, err)))
+        return rc;
+    rc = ota_gen_write_boot(gfd, OTA_GEN_PENDING, d->cur_trials + 1, NULL, err);
+    close(gfd);
+    if (rc)
+        return rc;
+    d->cur_trials++;
+    res->action = OTA_BOOT_TRIAL;
+    res->trial = d->cur_trials;
+    return OTA_OK;
+}
+
+enum ota_status ota_device_confirm(struct ota_device *d, struct ota_boot_result *res,
+                                   struct ota_err *err)
+{
+    memset(res, 0, sizeof *res);
+    enum ota_status rc = need_writable(d, err);
+    if (rc)
+        return rc;
+    res->generation = d->cur_gen;
+    res->action = OTA_BOOT_CONFIRMED;
+    if (d->cur_state == OTA_GEN_CONFIRMED)
+        return OTA_OK;
+    int gfd;
+    if ((rc = open_gen(&gfd, d, d->cur_gen, err)))
+        return rc;
+    rc = ota_gen_write_boot(gfd, OTA_GEN_CONFIRMED, d->cur_trials, NULL, err);
+    close(gfd);
+    if (rc)
+        return rc;
+    d->cur_state = OTA_GEN_CONFIRMED;
+    res->trial = d->cur_trials;
+    if (d->has_manifest && d->cur_sv > d->sv_floor)
+        d->sv_floor = d->cur_sv;
+    /* the floor is also recomputed from the confirmed generation at every open, so a crash
+     * before this write loses nothing */
+    (void)ota_device_save_state(d, NULL);
+    return OTA_OK;
+}
+
+enum ota_status ota_device_rollback(struct ota_device *d, const char *reason, int64_t now,
+                                    struct ota_boot_result *res, struct ota_err *err)
+{
+    memset(res, 0, sizeof *res);
+    enum ota_status rc = need_writable(d, err);
+    if (rc)
+        return rc;
+    if (!d->has_parent)
+        return ota_err_set(err, OTA_E_STATE, "generation %u has no previous generation to roll back to",
+                           d->cur_gen);
+    if (d->cur_state == OTA_GEN_CONFIRMED) {
+        /* leaving a confirmed generation must not go below the floor it set */
+        int gfd;
+        char *buf;
+        size_t len;
+        uint64_t psv = 0;
+        if ((rc = open_gen(&gfd, d, d->parent_gen, err)))
+            return rc;
+        rc = ota_fs_read_small(&buf, &len, gfd, OTA_MANIFEST_ENTRY, OTA_MAX_MANIFEST_SIZE, err);
+        close(gfd);
+        if (rc == OTA_OK) {
+            struct ota_manifest m;
+            rc = ota_manifest_parse_mem(&m, buf, len, err);
+            free(buf);
+            if (rc)
+                return rc;
+            psv = m.security_version;
+            ota_manifest_free(&m);
+        } else if (rc != OTA_E_NOENT) {
+            return rc;
+        }
+        if (psv < d->sv_floor)
+            return ota_err_set(err, OTA_E_ROLLBACK,
+                               "generation %u is confirmed; its previous generation has security "
+                               "version %llu, below the floor %llu",
+                               d->cur_gen, (unsigned long long)psv,
+                               (unsigned long long)d->sv_floor);
+    }
+    return rollback_now(d, reason && *reason ? reason : "rollback requested", now, res, err);
+}
