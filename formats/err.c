@@ -87,6 +87,27 @@ enum ota_status ota_err_prefix(struct ota_err *err, const char *fmt, ...)
     return err->code;
 }
 
+const char *ota_printable(char *out, size_t outsz, const char *s, size_t max)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    if (outsz == 0)
+        return out;
+    for (size_t i = 0; i < max && s[i] && o + 5 < outsz; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
 const char *ota_strerror(enum ota_status code)
 {
     switch (code) {

@@ -113,6 +113,16 @@ enum ota_status ota_fs_fsync(int fd, const char *what, struct ota_err *err)
     return OTA_OK;
 }
 
+/* After a rename the change is visible and cannot be taken back: a failing folder fsync is
+ * retried once before it is reported, since callers at a commit point must then tell the
+ * world the state changed while its durability is in doubt. */
+static enum ota_status fsync_after_rename(int dirfd, const char *what, struct ota_err *err)
+{
+    if (fsync(dirfd) == 0 || fsync(dirfd) == 0)
+        return OTA_OK;
+    return ota_err_sys(err, errno, "%s: fsync of folder failed", what);
+}
+
 enum ota_status ota_fs_tmp_create(struct ota_tmpfile *t, int dirfd, const char *name, mode_t mode,
                                   struct ota_err *err)
 {
@@ -160,7 +170,26 @@ enum ota_status ota_fs_tmp_commit(struct ota_tmpfile *t, struct ota_err *err)
         return ota_err_sys(err, e, "%s: rename failed", t->name);
     }
     t->tmpname[0] = '\0';
-    return ota_fs_fsync(t->dirfd, t->name, err);
+    return fsync_after_rename(t->dirfd, t->name, err);
+}
+
+enum ota_status ota_fs_tmp_commit_new(struct ota_tmpfile *t, struct ota_err *err)
+{
+    enum ota_status rc = ota_fs_fsync(t->fd, t->name, err);
+    if (rc) {
+        ota_fs_tmp_abort(t);
+        return rc;
+    }
+    /* link(2) never replaces: if the name appeared meanwhile, we fail instead */
+    if (linkat(t->dirfd, t->tmpname, t->dirfd, t->name, 0) != 0) {
+        int e = errno;
+        ota_fs_tmp_abort(t);
+        if (e == EEXIST)
+            return ota_err_set(err, OTA_E_EXISTS, "%s: already exists; not overwriting", t->name);
+        return ota_err_sys(err, e, "%s: cannot create", t->name);
+    }
+    ota_fs_tmp_abort(t); /* closes and unlinks the temporary name */
+    return fsync_after_rename(t->dirfd, t->name, err);
 }
 
 void ota_fs_tmp_abort(struct ota_tmpfile *t)
@@ -243,9 +272,9 @@ enum ota_status ota_fs_rename(int olddirfd, const char *oldname, int newdirfd, c
 {
     if (renameat(olddirfd, oldname, newdirfd, newname) != 0)
         return ota_err_sys(err, errno, "%s: rename to %s failed", oldname, newname);
-    enum ota_status rc = ota_fs_fsync(newdirfd, newname, err);
+    enum ota_status rc = fsync_after_rename(newdirfd, newname, err);
     if (rc == OTA_OK && olddirfd != newdirfd)
-        rc = ota_fs_fsync(olddirfd, oldname, err);
+        rc = fsync_after_rename(olddirfd, oldname, err);
     return rc;
 }
 
@@ -262,7 +291,7 @@ enum ota_status ota_fs_symlink_replace(int dirfd, const char *name, const char *
         (void)unlinkat(dirfd, tmp, 0);
         return ota_err_sys(err, e, "%s: cannot switch symlink", name);
     }
-    return ota_fs_fsync(dirfd, name, err);
+    return fsync_after_rename(dirfd, name, err);
 }
 
 /* Depth-first removal; depth is bounded because otapack's own trees are shallow and a deeper

@@ -34,8 +34,11 @@ enum ota_status ota_json_only_keys(const json_t *obj, const char *const *allowed
         for (const char *const *a = allowed; *a; a++)
             if (!strcmp(*a, key))
                 ok = 1;
-        if (!ok)
-            return ota_err_set(err, OTA_E_FORMAT, "%s: unknown field '%.64s'", what, key);
+        if (!ok) {
+            char shown[4 * 64 + 8];
+            return ota_err_set(err, OTA_E_FORMAT, "%s: unknown field '%s'", what,
+                               ota_printable(shown, sizeof shown, key, 64));
+        }
     }
     return OTA_OK;
 }

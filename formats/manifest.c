@@ -81,8 +81,10 @@ enum ota_status ota_manifest_validate(const struct ota_manifest *m, struct ota_e
     if (m->format != OTA_FORMAT_VERSION)
         return ota_err_set(err, OTA_E_UNSUPPORTED, "manifest: format version %u not supported",
                            m->format);
+    char shown[4 * 64 + 8];
     if (!ota_ident_valid(m->product))
-        return ota_err_set(err, OTA_E_FORMAT, "manifest: invalid product '%.64s'", m->product);
+        return ota_err_set(err, OTA_E_FORMAT, "manifest: invalid product '%s'",
+                           ota_printable(shown, sizeof shown, m->product, 64));
     if (!version_valid(m->version))
         return ota_err_set(err, OTA_E_FORMAT, "manifest: invalid version string");
     if (m->n_hardware > OTA_MAX_HARDWARE)
@@ -90,8 +92,8 @@ enum ota_status ota_manifest_validate(const struct ota_manifest *m, struct ota_e
                            OTA_MAX_HARDWARE);
     for (size_t i = 0; i < m->n_hardware; i++) {
         if (!ota_ident_valid(m->hardware[i]))
-            return ota_err_set(err, OTA_E_FORMAT, "manifest: invalid hardware revision '%.64s'",
-                               m->hardware[i]);
+            return ota_err_set(err, OTA_E_FORMAT, "manifest: invalid hardware revision '%s'",
+                               ota_printable(shown, sizeof shown, m->hardware[i], 64));
         for (size_t j = 0; j < i; j++)
             if (!strcmp(m->hardware[i], m->hardware[j]))
                 return ota_err_set(err, OTA_E_FORMAT,
@@ -99,6 +101,10 @@ enum ota_status ota_manifest_validate(const struct ota_manifest *m, struct ota_e
     }
     if (m->security_version > OTA_MAX_SECURITY_VERSION)
         return ota_err_set(err, OTA_E_LIMIT, "manifest: security_version out of range");
+    if (m->created < 0 || m->created > OTA_MAX_TIME)
+        return ota_err_set(err, OTA_E_FORMAT, "manifest: created is outside 1970..9999");
+    if (m->expires < 0 || m->expires > OTA_MAX_TIME)
+        return ota_err_set(err, OTA_E_FORMAT, "manifest: expires is outside 1970..9999");
     if (m->expires <= m->created)
         return ota_err_set(err, OTA_E_FORMAT, "manifest: expires is not after created");
     if (m->n_payloads > OTA_MAX_PAYLOADS)
@@ -107,8 +113,8 @@ enum ota_status ota_manifest_validate(const struct ota_manifest *m, struct ota_e
         const struct ota_payload *p = &m->payloads[i];
         if (!ota_name_valid(p->name) || !strcmp(p->name, OTA_MANIFEST_ENTRY) ||
             !strcmp(p->name, OTA_SIGBLOCK_ENTRY))
-            return ota_err_set(err, OTA_E_FORMAT, "manifest: invalid payload name '%.64s'",
-                               p->name);
+            return ota_err_set(err, OTA_E_FORMAT, "manifest: invalid payload name '%s'",
+                               ota_printable(shown, sizeof shown, p->name, 64));
         for (size_t j = 0; j < i; j++)
             if (!strcmp(p->name, m->payloads[j].name))
                 return ota_err_set(err, OTA_E_FORMAT, "manifest: payload '%s' listed twice",
@@ -180,7 +186,8 @@ static enum ota_status parse_payload(struct ota_payload *p, const json_t *o, siz
         else if (!strcmp(comp, "zlib"))
             p->compression = OTA_COMP_ZLIB;
         else
-            rc = ota_err_set(err, OTA_E_UNSUPPORTED, "%s: unknown compression '%s'", what, comp);
+            rc = ota_err_set(err, OTA_E_UNSUPPORTED, "%s: unknown compression '%s'", what,
+                             ota_printable((char[64]){0}, 64, comp, 15));
     }
     if (!rc)
         rc = ota_json_get_u64(&p->size, OTA_MAX_PAYLOAD_SIZE, o, "size", what, err);

@@ -58,20 +58,6 @@ struct ota_pkg_reader {
 
 /* ---- layout auditor ---------------------------------------------------------------- */
 
-static void printable_name(char *out, size_t outsz, const uint8_t *in, size_t inlen)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < inlen && in[i] && o + 5 < outsz; i++) {
-        if (in[i] >= 0x20 && in[i] < 0x7f && in[i] != '\\') {
-            out[o++] = (char)in[i];
-        } else {
-            snprintf(out + o, outsz - o, "\\x%02x", in[i]);
-            o += 4;
-        }
-    }
-    out[o] = '\0';
-}
-
 static int parse_octal(uint64_t *out, const uint8_t *f, size_t n)
 {
     size_t i = 0;
@@ -135,9 +121,14 @@ static int shadow_header(struct ota_pkg_reader *r)
         return 0;
     }
     char msg[256];
-    printable_name(r->sh_name, sizeof r->sh_name, h, 100);
+    ota_printable(r->sh_name, sizeof r->sh_name, (const char *)h, 100);
     uint64_t sum_stored;
-    if (parse_octal(&sum_stored, h + 148, 8) != 0) {
+    /* exactly six octal digits, NUL, space: the checksum field is outside its own sum, so
+     * a lenient parse would let a flipped bit there go unnoticed */
+    int strict = h[154] == '\0' && h[155] == ' ';
+    for (int k = 148; k < 154; k++)
+        strict &= h[k] >= '0' && h[k] <= '7';
+    if (!strict || parse_octal(&sum_stored, h + 148, 6) != 0) {
         snprintf(msg, sizeof msg, "tar header after '%s': malformed checksum field", r->sh_name);
         return shadow_fail(r, OTA_E_FORMAT, msg, r->hdr_offset);
     }
@@ -418,8 +409,7 @@ static enum ota_status next_entry(struct ota_pkg_reader *r, struct archive_entry
         return arc_error(r, err, "package");
     const char *name = archive_entry_pathname(*e);
     char shown[100];
-    printable_name(shown, sizeof shown, (const uint8_t *)(name ? name : ""),
-                   name ? strlen(name) : 0);
+    ota_printable(shown, sizeof shown, name ? name : "", 64);
     if (archive_format(r->a) != ARCHIVE_FORMAT_TAR_USTAR)
         return ota_err_set(err, OTA_E_FORMAT, "package: entry '%s' is not a plain ustar entry",
                            shown);

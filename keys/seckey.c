@@ -185,13 +185,23 @@ enum ota_status ota_seckey_write_files(const struct ota_seckey *k, const char *p
     memcpy(line, head, hl);
     sodium_bin2hex(line + hl, kl + 1, k->sk, crypto_sign_SEEDBYTES);
     line[hl + kl] = '\n';
-    rc = ota_fs_write_atomic(dfd, keyname, line, hl + kl + 1, 0600, err);
+    struct ota_tmpfile t;
+    rc = ota_fs_tmp_create(&t, dfd, keyname, 0600, err);
+    if (!rc) {
+        rc = ota_fs_write_all(t.fd, line, hl + kl + 1, keyname, err);
+        rc = rc ? (ota_fs_tmp_abort(&t), rc) : ota_fs_tmp_commit_new(&t, err);
+    }
     sodium_memzero(line, hl + kl + 2);
     sodium_free(line);
     if (!rc) {
         char pub[OTA_PUBKEY_LINE_MAX];
         ota_pubkey_format(pub, sizeof pub, &k->pub);
-        rc = ota_fs_write_atomic(dfd, pubname, pub, strlen(pub), 0644, err);
+        if (!(rc = ota_fs_tmp_create(&t, dfd, pubname, 0644, err))) {
+            rc = ota_fs_write_all(t.fd, pub, strlen(pub), pubname, err);
+            rc = rc ? (ota_fs_tmp_abort(&t), rc) : ota_fs_tmp_commit_new(&t, err);
+        }
+        if (rc) /* half a key pair is no key pair */
+            (void)unlinkat(dfd, keyname, 0);
     }
     close(dfd);
     return rc;

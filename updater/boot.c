@@ -1,16 +1,19 @@
 /* boot.c — the boot flow: trial boots, confirm, rollback (MCUboot's test/confirm, RAUC's
  * mark-good/mark-bad).
- * Owns: the life of a generation after install: pending -> confirmed, or pending -> failed
- * -> switched back to its parent. A rollback is decided durably first (boot.json says
- * "failed" and state.json records why), then carried out by switching 'current'; an
- * interrupted rollback is completed by the next open. Must never: switch to a generation
- * that is not complete, or let a rollback lower the anti-rollback floor. */
+ * Owns: the life of a generation after install: pending -> confirmed, or pending -> switched
+ * back to its parent. Each of these is one atomic rename (of boot.json, or of 'current');
+ * the bookkeeping after it is redone by the next open if it is interrupted. Must never:
+ * switch to a generation that is not complete, or let a rollback lower the anti-rollback
+ * floor. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "device_priv.h"
+#include "json_util.h"
 #include "otapack/codec.h"
 #include "otapack/fsio.h"
 
@@ -28,42 +31,40 @@ static enum ota_status need_writable(struct ota_device *d, struct ota_err *err)
     return OTA_OK;
 }
 
-enum ota_status ota_device_finish_rollback(struct ota_device *d, int64_t now,
-                                           struct ota_err *err)
+#define ROLLBACK_JSON "rollback.json"
+
+static enum ota_status write_rollback_record(int genfd, unsigned from, unsigned to, int64_t now,
+                                             const char *reason, struct ota_err *err)
 {
-    if (!d->has_parent)
-        return ota_err_set(err, OTA_E_STATE,
-                           "%s: generation %u failed and has no previous generation to return to",
-                           d->base, d->cur_gen);
-    unsigned from = d->cur_gen, to = d->parent_gen;
-    if (!d->has_last_rollback || d->rb_from != from || d->rb_to != to) {
-        d->has_last_rollback = 1;
-        d->rb_from = from;
-        d->rb_to = to;
-        d->rb_time = now;
-        snprintf(d->rb_reason, sizeof d->rb_reason, "%s",
-                 d->cur_reason[0] ? d->cur_reason : "rolled back");
-        enum ota_status rc = ota_device_save_state(d, err);
-        if (rc)
-            return rc;
-    }
-    char name[OTA_GEN_NAME_LEN + 1], link[64];
-    ota_gen_name(name, to);
-    snprintf(link, sizeof link, OTA_GEN_DIR "/%s", name);
-    enum ota_status rc = ota_fs_symlink_replace(d->basefd, OTA_CURRENT, link, err);
+    char t[OTA_TIME_STR_LEN];
+    ota_time_format(t, now);
+    json_t *j = json_object();
+    json_object_set_new(j, "from", json_integer(from));
+    json_object_set_new(j, "to", json_integer(to));
+    json_object_set_new(j, "time", json_string(t));
+    json_object_set_new(j, "reason", json_string(reason));
+    char *s;
+    size_t n;
+    enum ota_status rc = ota_json_dump(&s, &n, j, ROLLBACK_JSON, err);
+    json_decref(j);
     if (rc)
         return rc;
-    /* reload what describes the running generation from disk: it is now the parent */
+    rc = ota_fs_write_atomic(genfd, ROLLBACK_JSON, s, n, 0644, err);
+    free(s);
+    return rc;
+}
+
+/* Reloads what describes the running generation after 'current' moved to gen. */
+static enum ota_status reload_current(struct ota_device *d, unsigned gen, struct ota_err *err)
+{
     int gfd;
-    if ((rc = open_gen(&gfd, d, to, err)))
+    enum ota_status rc = open_gen(&gfd, d, gen, err);
+    if (rc)
         return rc;
     char *buf;
     size_t len;
-    d->cur_gen = to;
+    d->cur_gen = gen;
     d->has_parent = 0;
-    d->cur_state = OTA_GEN_CONFIRMED;
-    d->cur_trials = 0;
-    d->cur_reason[0] = '\0';
     if (ota_fs_read_small(&buf, &len, gfd, "parent", 64, NULL) == OTA_OK) {
         if (len && buf[len - 1] == '\n')
             buf[len - 1] = '\0';
@@ -80,7 +81,9 @@ enum ota_status ota_device_finish_rollback(struct ota_device *d, int64_t now,
         }
         free(buf);
     }
-    rc = ota_gen_read_slots(d, gfd, d->cur_slot, err);
+    if (!(rc = ota_gen_read_boot(d, gfd, err)))
+        rc = ota_gen_read_slots(d, gfd, d->cur_slot, err);
+    d->has_manifest = 0;
     if (!rc && ota_fs_read_small(&buf, &len, gfd, OTA_MANIFEST_ENTRY, OTA_MAX_MANIFEST_SIZE,
                                  NULL) == OTA_OK) {
         struct ota_manifest m;
@@ -90,38 +93,50 @@ enum ota_status ota_device_finish_rollback(struct ota_device *d, int64_t now,
             ota_manifest_free(&m);
         }
         free(buf);
-    } else if (!rc) {
-        d->has_manifest = 0;
     }
     close(gfd);
-    if (rc)
-        return rc;
-    /* the abandoned generation is garbage now; so is anything else not reachable */
-    if ((rc = ota_device_gc(d, d->cur_gen, d->has_parent ? d->parent_gen : d->cur_gen, err)))
-        return rc;
-    return ota_bootenv_sync(d, err);
+    return rc;
 }
 
-/* Decides a rollback durably, then carries it out. */
-static enum ota_status rollback_now(struct ota_device *d, const char *reason, int64_t now,
-                                   struct ota_boot_result *res, struct ota_err *err)
+/* Switches back to the parent generation. The one commit point is the rename of 'current';
+ * the record of why is written into the parent's folder before it (invisible until the
+ * switch, removed by recovery if the switch never happens) and copied into state.json after
+ * it, as history. */
+static enum ota_status switch_to_parent(struct ota_device *d, const char *reason, int64_t now,
+                                        struct ota_boot_result *res, struct ota_err *err)
 {
-    int gfd;
-    unsigned from = d->cur_gen;
-    enum ota_status rc = open_gen(&gfd, d, from, err);
+    unsigned from = d->cur_gen, to = d->parent_gen;
+    int pfd;
+    enum ota_status rc = open_gen(&pfd, d, to, err);
     if (rc)
         return rc;
-    rc = ota_gen_write_boot(gfd, OTA_GEN_FAILED, d->cur_trials, reason, err);
-    close(gfd);
+    rc = write_rollback_record(pfd, from, to, now, reason, err);
+    close(pfd);
     if (rc)
         return rc;
-    d->cur_state = OTA_GEN_FAILED;
-    snprintf(d->cur_reason, sizeof d->cur_reason, "%s", reason);
-    d->has_last_rollback = 0; /* force a fresh record with this reason */
-    if ((rc = ota_device_finish_rollback(d, now, err)))
-        return rc;
+    char name[OTA_GEN_NAME_LEN + 1], link[64];
+    ota_gen_name(name, to);
+    snprintf(link, sizeof link, OTA_GEN_DIR "/%s", name);
+    if ((rc = ota_fs_symlink_replace(d->basefd, OTA_CURRENT, link, err))) {
+        char t[64];
+        ssize_t n = readlinkat(d->basefd, OTA_CURRENT, t, sizeof t - 1);
+        if (n < 0 || (size_t)n != strlen(link) || memcmp(t, link, (size_t)n) != 0)
+            return rc; /* not switched: nothing changed that anyone can see */
+        ota_err_clear(err); /* switched; only the folder fsync is in doubt */
+    }
+    /* committed: what follows is bookkeeping that the next open redoes if it fails */
+    d->has_last_rollback = 1;
+    d->rb_from = from;
+    d->rb_to = to;
+    d->rb_time = now;
+    snprintf(d->rb_reason, sizeof d->rb_reason, "%s", reason);
+    if (reload_current(d, to, NULL) == OTA_OK) {
+        (void)ota_device_save_state(d, NULL);
+        (void)ota_device_gc(d, d->cur_gen, d->has_parent ? d->parent_gen : d->cur_gen, NULL);
+        (void)ota_bootenv_sync(d, NULL);
+    }
     res->action = OTA_BOOT_ROLLED_BACK;
-    res->generation = d->cur_gen;
+    res->generation = to;
     res->from_generation = from;
     snprintf(res->reason, sizeof res->reason, "%s", reason);
     return OTA_OK;
@@ -147,7 +162,7 @@ enum ota_status ota_device_boot(struct ota_device *d, unsigned max_trials, int64
         if (!d->has_parent)
             return ota_err_set(err, OTA_E_STATE, "%s, and there is no previous generation",
                                reason);
-        rc = rollback_now(d, reason, now, res, err);
+        rc = switch_to_parent(d, reason, now, res, err);
         res->max_trials = max_trials ? max_trials : d->max_trials;
         return rc;
     }
@@ -230,5 +245,5 @@ enum ota_status ota_device_rollback(struct ota_device *d, const char *reason, in
                                d->cur_gen, (unsigned long long)psv,
                                (unsigned long long)d->sv_floor);
     }
-    return rollback_now(d, reason && *reason ? reason : "rollback requested", now, res, err);
+    return switch_to_parent(d, reason && *reason ? reason : "rollback requested", now, res, err);
 }

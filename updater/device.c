@@ -414,7 +414,7 @@ static enum ota_status load_keys(struct ota_device *d, struct ota_err *err)
 enum ota_status ota_gen_write_boot(int genfd, enum ota_boot_state state, unsigned trials,
                                    const char *reason, struct ota_err *err)
 {
-    static const char *const names[] = {"confirmed", "pending", "failed"};
+    static const char *const names[] = {"confirmed", "pending"};
     json_t *j = json_object();
     json_object_set_new(j, "state", json_string(names[state]));
     json_object_set_new(j, "trials", json_integer(trials));
@@ -431,7 +431,7 @@ enum ota_status ota_gen_write_boot(int genfd, enum ota_boot_state state, unsigne
     return rc;
 }
 
-static enum ota_status read_boot(struct ota_device *d, int genfd, struct ota_err *err)
+enum ota_status ota_gen_read_boot(struct ota_device *d, int genfd, struct ota_err *err)
 {
     static const char *const keys[] = {"state", "trials", "reason", NULL};
     char *buf;
@@ -458,14 +458,47 @@ static enum ota_status read_boot(struct ota_device *d, int genfd, struct ota_err
             d->cur_state = OTA_GEN_CONFIRMED;
         else if (!strcmp(st, "pending"))
             d->cur_state = OTA_GEN_PENDING;
-        else if (!strcmp(st, "failed"))
-            d->cur_state = OTA_GEN_FAILED;
         else
             rc = ota_err_set(err, OTA_E_STATE, OTA_BOOT_JSON ": unknown state '%s'", st);
         d->cur_trials = (unsigned)trials;
         if (!rc && json_object_get(j, "reason"))
             rc = ota_json_get_str(d->cur_reason, sizeof d->cur_reason - 1, j, "reason",
                                   OTA_BOOT_JSON, err);
+    }
+    json_decref(j);
+    return rc ? as_state(err) : OTA_OK;
+}
+
+/* The record of the rollback that brought the device back to this generation, if any. It
+ * is authoritative over state.json's copy, which is only written after the switch. */
+static enum ota_status read_rollback_record(struct ota_device *d, int genfd, struct ota_err *err)
+{
+    static const char *const keys[] = {"from", "to", "time", "reason", NULL};
+    char *buf;
+    size_t len;
+    enum ota_status rc = ota_fs_read_small(&buf, &len, genfd, "rollback.json", OTA_MAX_STATE_SIZE, err);
+    if (rc == OTA_E_NOENT)
+        return OTA_OK;
+    if (rc)
+        return rc;
+    json_t *j;
+    rc = ota_json_load_object(&j, buf, len, "rollback.json", err);
+    free(buf);
+    if (rc)
+        return as_state(err);
+    uint64_t from, to;
+    char t[OTA_TIME_STR_LEN + 4];
+    if (!(rc = ota_json_only_keys(j, keys, "rollback.json", err)) &&
+        !(rc = ota_json_get_u64(&from, 99999999, j, "from", "rollback.json", err)) &&
+        !(rc = ota_json_get_u64(&to, 99999999, j, "to", "rollback.json", err)) &&
+        !(rc = ota_json_get_str(t, sizeof t - 1, j, "time", "rollback.json", err)) &&
+        !(rc = ota_json_get_str(d->rb_reason, sizeof d->rb_reason - 1, j, "reason",
+                                "rollback.json", err))) {
+        if (ota_time_parse(&d->rb_time, t) != 0)
+            rc = ota_err_set(err, OTA_E_STATE, "rollback.json: bad time");
+        d->rb_from = (unsigned)from;
+        d->rb_to = (unsigned)to;
+        d->has_last_rollback = 1;
     }
     json_decref(j);
     return rc ? as_state(err) : OTA_OK;
@@ -570,7 +603,8 @@ static enum ota_status load_current(struct ota_device *d, struct ota_err *err)
         close(gfd);
         return rc;
     }
-    if ((rc = read_boot(d, gfd, err)) || (rc = ota_gen_read_slots(d, gfd, d->cur_slot, err))) {
+    if ((rc = ota_gen_read_boot(d, gfd, err)) || (rc = ota_gen_read_slots(d, gfd, d->cur_slot, err)) ||
+        (rc = read_rollback_record(d, gfd, err))) {
         close(gfd);
         return ota_err_prefix(err, "%s: running generation", d->base);
     }
@@ -640,26 +674,66 @@ enum ota_status ota_device_gc(struct ota_device *d, unsigned keep_a, unsigned ke
     return rc;
 }
 
+/* Unlinks the temporary files an interrupted durable write left in a folder: names that
+ * start with '.' and hold ".tmp." (fsio's naming); with only, just those of that file. */
+static void remove_tmp_files(int dirfd, const char *only)
+{
+    int fd = dup(dirfd);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!dir) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    rewinddir(dir);
+    char prefix[300];
+    snprintf(prefix, sizeof prefix, ".%s.tmp.", only ? only : "");
+    struct dirent *de;
+    while ((de = readdir(dir)) != NULL) {
+        if (de->d_name[0] != '.' || !strstr(de->d_name, ".tmp."))
+            continue;
+        if (only && strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        (void)unlinkat(dirfd, de->d_name, 0);
+    }
+    closedir(dir);
+}
+
 /* Removes what an interrupted run left: staging, temporary files, orphaned generations. */
 static enum ota_status recover(struct ota_device *d, struct ota_err *err)
 {
     enum ota_status rc = ota_fs_remove_tree(d->basefd, OTA_STAGING, err);
     if (rc)
         return rc;
-    int fd = dup(d->basefd);
-    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!dir) {
-        if (fd >= 0)
-            close(fd);
-        return ota_err_sys(err, errno, "%s: cannot read", d->base);
+    remove_tmp_files(d->basefd, NULL);
+    remove_tmp_files(d->gensfd, NULL);
+    unsigned gens[2] = {d->cur_gen, d->parent_gen};
+    for (int i = 0; i < 1 + d->has_parent; i++) {
+        char name[OTA_GEN_NAME_LEN + 1];
+        int gfd;
+        ota_gen_name(name, gens[i]);
+        if (ota_fs_open_dir(&gfd, d->gensfd, name, NULL) == OTA_OK) {
+            remove_tmp_files(gfd, NULL);
+            close(gfd);
+        }
     }
-    struct dirent *de;
-    while ((de = readdir(dir)) != NULL)
-        if (de->d_name[0] == '.' && strstr(de->d_name, ".tmp."))
-            (void)unlinkat(d->basefd, de->d_name, 0);
-    closedir(dir);
-    if (d->cur_state == OTA_GEN_FAILED) /* a rollback was decided; finish it */
-        return ota_device_finish_rollback(d, d->rb_time, err);
+    if (d->bootenv.backend == OTA_BOOTENV_FILE) {
+        int bfd;
+        char bname[256];
+        if (ota_fs_open_parent(&bfd, bname, sizeof bname, d->bootenv.path, NULL) == OTA_OK) {
+            remove_tmp_files(bfd, bname);
+            close(bfd);
+        }
+    }
+    if (d->has_parent) { /* a rollback record in a generation we do not run is stray */
+        char pname[OTA_GEN_NAME_LEN + 1];
+        int pfd;
+        ota_gen_name(pname, d->parent_gen);
+        if (ota_fs_open_dir(&pfd, d->gensfd, pname, NULL) == OTA_OK) {
+            (void)unlinkat(pfd, "rollback.json", 0);
+            close(pfd);
+        }
+    }
     if ((rc = ota_device_gc(d, d->cur_gen, d->has_parent ? d->parent_gen : d->cur_gen, err)))
         return rc;
     return ota_bootenv_sync(d, err);

@@ -60,17 +60,15 @@ enum ota_status ota_device_gc(struct ota_device *d, unsigned keep_a, unsigned ke
 /* Writes boot.json of a generation folder (durably). */
 enum ota_status ota_gen_write_boot(int genfd, enum ota_boot_state state, unsigned trials,
                                    const char *reason, struct ota_err *err);
+/* Reads a generation's boot.json into d->cur_state, cur_trials, cur_reason (missing: a
+ * confirmed generation). */
+enum ota_status ota_gen_read_boot(struct ota_device *d, int genfd, struct ota_err *err);
 /* Reads a generation's slot choices into slot[] (0 = A, 1 = B); missing file: all A. */
 enum ota_status ota_gen_read_slots(struct ota_device *d, int genfd, int slot[OTA_MAX_SLOTS],
                                    struct ota_err *err);
 /* Writes a generation's slot choices (durably). */
 enum ota_status ota_gen_write_slots(struct ota_device *d, int genfd, const int slot[OTA_MAX_SLOTS],
                                     struct ota_err *err);
-
-/* Completes a rollback of the running generation (marked failed) to its parent: records it,
- * switches 'current', collects the abandoned generation, syncs the boot environment. */
-enum ota_status ota_device_finish_rollback(struct ota_device *d, int64_t now,
-                                           struct ota_err *err);
 
 /* Writes the boot environment so that the bootloader boots the running generation's slots. */
 enum ota_status ota_bootenv_sync(struct ota_device *d, struct ota_err *err);

@@ -323,8 +323,16 @@ enum ota_status ota_device_install(struct ota_device *d, int fd, int64_t now,
         goto done;
     staged = 0;
     if ((rc = ota_fs_symlink_replace(d->basefd, OTA_CURRENT, link, err))) {
-        (void)ota_fs_remove_tree(d->gensfd, gname, NULL);
-        goto done;
+        /* if the rename happened and only its fsync failed, the switch is done: report
+         * the state as it is (a power cut now may still bring back the old one, which is
+         * consistent too); otherwise the new generation is garbage */
+        char now_target[64];
+        ssize_t n = readlinkat(d->basefd, OTA_CURRENT, now_target, sizeof now_target - 1);
+        if (n < 0 || (size_t)n != strlen(link) || memcmp(now_target, link, (size_t)n) != 0) {
+            (void)ota_fs_remove_tree(d->gensfd, gname, NULL);
+            goto done;
+        }
+        ota_err_clear(err);
     }
 
     /* 5. after the commit nothing can fail the install: floors are recomputed from the

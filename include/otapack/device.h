@@ -7,7 +7,8 @@
  *   keys/<keyid>.pub     trusted package-signing keys
  *   state.json           monotonic floors: highest security version, trusted time
  *   generations/gen-N/   one installed generation: manifest.json, signatures.json, parent,
- *                        boot.json (pending/confirmed/failed, trial count), slots.json (which
+ *                        boot.json (pending/confirmed, trial count), rollback.json (why the
+ *                        device came back to this generation), slots.json (which
  *                        half of each A/B slot it uses), images/<name>
  *   current              symlink to the running generation: the single commit point
  *   staging/             the generation being installed; never survives a failed install
@@ -96,7 +97,6 @@ enum ota_status ota_device_install(struct ota_device *d, int fd, int64_t now,
 enum ota_boot_state {
     OTA_GEN_CONFIRMED = 0, /* known good */
     OTA_GEN_PENDING = 1,   /* installed, on trial until confirmed */
-    OTA_GEN_FAILED = 2,    /* rolled back (only seen while a rollback is being completed) */
 };
 
 /* Boot flow (MCUboot test/confirm, RAUC mark-good). Run ota_device_boot once per boot,

@@ -65,6 +65,11 @@ enum ota_status ota_err_sys(struct ota_err *err, int errnum, const char *fmt, ..
 /* Prefixes the current message with "<context>: ". Returns err->code. */
 enum ota_status ota_err_prefix(struct ota_err *err, const char *fmt, ...) OTA_PRINTF(2, 3);
 
+/* Copies at most max input bytes of s into out (size outsz) for use in a message, escaping
+ * every byte that is not printable ASCII (and the backslash) as \xNN, so a hostile string
+ * can neither break the one-line rule nor send terminal escapes. Returns out. */
+const char *ota_printable(char *out, size_t outsz, const char *s, size_t max);
+
 /* A short, static description of a status code. */
 const char *ota_strerror(enum ota_status code);
 

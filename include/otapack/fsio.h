@@ -44,6 +44,8 @@ enum ota_status ota_fs_tmp_create(struct ota_tmpfile *t, int dirfd, const char *
                                   struct ota_err *err) OTA_WUR;
 /* fsync, close, rename over the final name, fsync the folder. */
 enum ota_status ota_fs_tmp_commit(struct ota_tmpfile *t, struct ota_err *err) OTA_WUR;
+/* Like ota_fs_tmp_commit, but never replaces: an existing final name is OTA_E_EXISTS. */
+enum ota_status ota_fs_tmp_commit_new(struct ota_tmpfile *t, struct ota_err *err) OTA_WUR;
 /* Closes and removes the temporary file (safe to call twice, and after commit). */
 void ota_fs_tmp_abort(struct ota_tmpfile *t);
 

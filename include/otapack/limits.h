@@ -25,6 +25,7 @@
 #define OTA_MAX_KEYFILE_SIZE 4096u              /* a public or secret key file, bytes */
 #define OTA_MAX_TRUSTED_KEYS 64u                /* keys a device or verifier trusts */
 #define OTA_MAX_SECURITY_VERSION ((UINT64_C(1) << 63) - 1)
+#define OTA_MAX_TIME INT64_C(253402300799)    /* 9999-12-31T23:59:59Z */
 #define OTA_MAX_EXPIRY_DAYS 36525u              /* --expires-in: at most 100 years */
 #define OTA_MAX_STATE_SIZE (64u * 1024u)        /* device.json / state.json on the device */
 

@@ -15,7 +15,8 @@
 
 struct ota_signature {
     char keyid[OTA_KEYID_HEX_LEN + 1];
-    char method[OTA_MAX_METHOD_LEN + 1]; /* "ed25519"; verifiers skip methods they lack */
+    char method[OTA_MAX_METHOD_LEN + 1]; /* "ed25519"; a trusted key's signature must use
+                                          * that key's method */
     size_t sig_len;
     uint8_t *sig; /* owned */
 };
