@@ -522,7 +522,9 @@ static enum ota_status emit(struct stream *s, const uint8_t *buf, size_t len, st
                            "payload '%s': decompresses to more than the declared %llu bytes",
                            s->p->name, (unsigned long long)s->p->raw_size);
     s->raw_count += len;
-    if ((rc = ota_sha256_update(s->raw_sha, buf, len, err)))
+    /* uncompressed: raw bytes are the stored bytes, already hashed (and the manifest
+     * parser guarantees both declared digests are equal) */
+    if (s->z_live && (rc = ota_sha256_update(s->raw_sha, buf, len, err)))
         return rc;
     if (s->sink && (rc = s->sink(s->ctx, buf, len, err)))
         return rc;
@@ -639,7 +641,7 @@ enum ota_status ota_pkg_reader_payload(struct ota_pkg_reader *r, const struct ot
                          (unsigned long long)p->raw_size);
         goto out;
     }
-    if ((rc = ota_sha256_final(s.raw_sha, d, err)))
+    if (s.z_live && (rc = ota_sha256_final(s.raw_sha, d, err)))
         goto out;
     if (!ota_digest_equal(d, p->raw_sha256, OTA_SHA256_LEN)) {
         rc = ota_err_set(err, OTA_E_DIGEST, "payload '%s': uncompressed sha256 mismatch",

@@ -88,7 +88,7 @@ static enum ota_status compress_fd(int *out, int src, int dirfd, uint8_t *ibuf, 
         return rc;
     z_stream zs;
     memset(&zs, 0, sizeof zs);
-    if (deflateInit(&zs, Z_BEST_COMPRESSION) != Z_OK) {
+    if (deflateInit(&zs, Z_DEFAULT_COMPRESSION) != Z_OK) { /* level 6: ~1% larger, much faster than 9 */
         close(tfd);
         return ota_err_set(err, OTA_E_NOMEM, "%s: cannot start zlib", what);
     }

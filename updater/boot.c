@@ -204,6 +204,7 @@ enum ota_status ota_device_confirm(struct ota_device *d, struct ota_boot_result 
     /* the floor is also recomputed from the confirmed generation at every open, so a crash
      * before this write loses nothing */
     (void)ota_device_save_state(d, NULL);
+    (void)ota_bootenv_sync(d, NULL); /* the bootloader's trial flag ends too */
     return OTA_OK;
 }
 

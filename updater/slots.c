@@ -160,24 +160,13 @@ static enum ota_status uboot_set(struct ota_device *d, const char *text, size_t 
         if (same)
             return OTA_OK;
     }
-    /* fw_setenv -s takes a script of "name value" lines and writes them in one go (with
-     * U-Boot's redundant environment, one atomic flip) */
-    char script_text[4096];
-    memcpy(script_text, text, len);
-    int first = 1; /* only the first '=' of a line separates name from value */
-    for (size_t i = 0; i < len; i++) {
-        if (script_text[i] == '\n') {
-            first = 1;
-        } else if (first && script_text[i] == '=') {
-            script_text[i] = ' ';
-            first = 0;
-        }
-    }
+    /* libubootenv's fw_setenv -s takes a script of "name=value" lines (our text as it is)
+     * and writes them in one go: with a redundant environment, one atomic flip */
     char script[] = "/tmp/otapack-fwenv.XXXXXX";
     int fd = mkstemp(script);
     if (fd < 0)
         return ota_err_sys(err, errno, "boot environment: cannot create script");
-    enum ota_status rc = ota_fs_write_all(fd, script_text, len, "fw_setenv script", err);
+    enum ota_status rc = ota_fs_write_all(fd, text, len, "fw_setenv script", err);
     close(fd);
     if (!rc) {
         char *argv[6];
