@@ -205,7 +205,7 @@ static enum ota_status parse_obj(struct ota_manifest *m, const json_t *root, str
 {
     static const char *const keys[] = {"format",   "product", "hardware", "version",
                                        "security_version", "created", "expires", "payloads",
-                                       NULL};
+                                       "allow_lockout", NULL};
     uint64_t u;
     enum ota_status rc = ota_json_only_keys(root, keys, "manifest", err);
     if (rc)
@@ -227,6 +227,12 @@ static enum ota_status parse_obj(struct ota_manifest *m, const json_t *root, str
         (rc = get_time(&m->expires, root, "expires", err)))
         return rc;
 
+    json_t *al = json_object_get(root, "allow_lockout");
+    if (al) {
+        if (!json_is_true(al)) /* present only as true: one spelling per meaning */
+            return ota_err_set(err, OTA_E_FORMAT, "manifest: 'allow_lockout' must be true if present");
+        m->allow_lockout = 1;
+    }
     json_t *hw = json_object_get(root, "hardware");
     if (hw) {
         if (!json_is_array(hw))
@@ -312,6 +318,8 @@ enum ota_status ota_manifest_serialize(char **out, size_t *len, const struct ota
                                json_integer((json_int_t)m->security_version));
     bad |= json_object_set_new(root, "created", time_str(m->created));
     bad |= json_object_set_new(root, "expires", time_str(m->expires));
+    if (m->allow_lockout)
+        bad |= json_object_set_new(root, "allow_lockout", json_true());
     if (m->n_hardware) {
         json_t *hw = json_array();
         bad |= !hw;

@@ -12,6 +12,7 @@
 #include "otapack/codec.h"
 #include "otapack/fsio.h"
 #include "otapack/packager.h"
+#include "otapack/x509.h"
 
 #define PROG "otapack"
 
@@ -64,12 +65,20 @@ static const char HELP_BUILD[] =
     "    otapack build -o OUT --product P --version V --security-version N\n"
     "                  [--image NAME=FILE]... [--hardware REV]... [--expires-in DAYS]\n"
     "                  [--compress zlib|none] [--key PREFIX.key]...\n"
+    "                  [--trust-add CERTS]... [--trust-remove SHA256]... [--trust-replace CERTS]\n"
+    "                  [--server-chain PEM] [--allow-lockout] [--certstore OPS.json]\n"
     "\n"
     "DESCRIPTION\n"
     "    Writes a package: a POSIX tar stream holding manifest.json, signatures.json and the\n"
     "    payloads in order (see formats/FORMAT.md). Without --key the package is unsigned;\n"
     "    sign it later with 'otapack sign'. The output is written under a temporary name and\n"
     "    renamed into place, so OUT is either complete or untouched.\n"
+    "\n"
+    "    Certificate changes travel as payloads and switch on the device in the same atomic\n"
+    "    step as the images: the Trusted Root Store (the CA roots the device validates its\n"
+    "    servers with) and the device certificate store. The device refuses a package whose\n"
+    "    added roots are not CAs, are expired or not yet valid, that would empty its trust\n"
+    "    store, or under which it could no longer validate its update server's chain.\n"
     "\n"
     "    Builds are reproducible: with SOURCE_DATE_EPOCH set, the same inputs give the same\n"
     "    bytes. The creation time is SOURCE_DATE_EPOCH, or the current time.\n"
@@ -87,6 +96,22 @@ static const char HELP_BUILD[] =
     "    --compress zlib|none       compress each payload (default none: images are usually\n"
     "                               compressed file systems already)\n"
     "    --key PREFIX.key           sign with this secret key; repeatable\n"
+    "    --trust-add CERTS          add the CA certificates in CERTS (PEM, one or many, or DER)\n"
+    "                               to the device's trust store; repeatable. Adding one that is\n"
+    "                               already there does nothing, so releases can repeat it\n"
+    "    --trust-remove SHA256      remove the root with this SHA-256 fingerprint (64 hex\n"
+    "                               digits, colons allowed); repeatable. Removing one that is\n"
+    "                               not there is a warning on the device, not a failure\n"
+    "    --trust-replace CERTS      the whole trust store, declaratively: a device that missed\n"
+    "                               any number of releases ends with exactly this set\n"
+    "                               (then --trust-add and --trust-remove apply on top)\n"
+    "    --server-chain PEM         the chain (leaf first) the update server presents from this\n"
+    "                               release on; the device checks its new trust store\n"
+    "                               validates it, then records it for later releases\n"
+    "    --allow-lockout            let the device install even if its new trust store cannot\n"
+    "                               validate the server chain (a deliberate server move)\n"
+    "    --certstore OPS.json       certificate store operations (install, delete, move)\n"
+    "                               applied with the same switch; see formats/FORMAT.md\n"
     "\n"
     "ENVIRONMENT\n"
     "    SOURCE_DATE_EPOCH          creation time in seconds since 1970 (reproducible builds)\n"
@@ -238,7 +263,8 @@ static int source_date(int64_t *out, struct ota_err *err)
 
 static int cmd_build(int argc, char **argv)
 {
-    enum { O_PRODUCT = 256, O_VERSION, O_SV, O_IMAGE, O_HW, O_EXP, O_COMP, O_KEY };
+    enum { O_PRODUCT = 256, O_VERSION, O_SV, O_IMAGE, O_HW, O_EXP, O_COMP, O_KEY, O_TADD, O_TREM,
+           O_TREP, O_CHAIN, O_LOCKOUT, O_CERTSTORE };
     static const struct option opts[] = {{"out", required_argument, 0, 'o'},
                                          {"product", required_argument, 0, O_PRODUCT},
                                          {"version", required_argument, 0, O_VERSION},
@@ -248,9 +274,16 @@ static int cmd_build(int argc, char **argv)
                                          {"expires-in", required_argument, 0, O_EXP},
                                          {"compress", required_argument, 0, O_COMP},
                                          {"key", required_argument, 0, O_KEY},
+                                         {"trust-add", required_argument, 0, O_TADD},
+                                         {"trust-remove", required_argument, 0, O_TREM},
+                                         {"trust-replace", required_argument, 0, O_TREP},
+                                         {"server-chain", required_argument, 0, O_CHAIN},
+                                         {"allow-lockout", no_argument, 0, O_LOCKOUT},
+                                         {"certstore", required_argument, 0, O_CERTSTORE},
                                          {"help", no_argument, 0, OPT_HELP},
                                          {0, 0, 0, 0}};
     static struct ota_build_image images[OTA_MAX_PAYLOADS];
+    static const char *tadd[OTA_MAX_PAYLOADS], *trem[OTA_MAX_CERTS];
     static const char *hardware[OTA_MAX_HARDWARE];
     struct ota_seckey *keys[OTA_MAX_SIGNATURES];
     struct ota_build_opts o;
@@ -258,6 +291,8 @@ static int cmd_build(int argc, char **argv)
     o.expires_in_days = 365;
     o.images = images;
     o.hardware = hardware;
+    o.trust_add = tadd;
+    o.trust_remove = trem;
     const char *out = NULL;
     int have_sv = 0, c, ret = 0;
     size_t n_keys = 0;
@@ -326,6 +361,32 @@ static int cmd_build(int argc, char **argv)
                 goto done;
             }
             break;
+        case O_TADD:
+            if (o.n_trust_add >= OTA_MAX_PAYLOADS) {
+                ret = usage_arg("build", "--trust-add", "too many files");
+                goto done;
+            }
+            tadd[o.n_trust_add++] = optarg;
+            break;
+        case O_TREM:
+            if (o.n_trust_remove >= OTA_MAX_CERTS) {
+                ret = usage_arg("build", "--trust-remove", "too many fingerprints");
+                goto done;
+            }
+            trem[o.n_trust_remove++] = optarg;
+            break;
+        case O_TREP:
+            o.trust_replace = optarg;
+            break;
+        case O_CHAIN:
+            o.server_chain = optarg;
+            break;
+        case O_LOCKOUT:
+            o.allow_lockout = 1;
+            break;
+        case O_CERTSTORE:
+            o.certstore_ops = optarg;
+            break;
         case OPT_HELP:
             fputs(HELP_BUILD, stdout);
             goto done;
@@ -352,7 +413,10 @@ static int cmd_build(int argc, char **argv)
         ret = fail(&err);
         goto done;
     }
-    printf("wrote %s: %zu image%s, %s\n", out, o.n_images, o.n_images == 1 ? "" : "s",
+    printf("wrote %s: %zu image%s%s, %s\n", out, o.n_images, o.n_images == 1 ? "" : "s",
+           o.n_trust_add || o.n_trust_remove || o.trust_replace || o.server_chain
+               ? " and trust store changes"
+               : "",
            n_keys ? "signed" : "unsigned (sign it with 'otapack sign')");
 done:
     free_keys(keys, n_keys);

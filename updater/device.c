@@ -12,12 +12,15 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "device_priv.h"
 #include "json_util.h"
 #include "otapack/codec.h"
 #include "otapack/fsio.h"
+#include "otapack/x509.h"
+#include "truststore.h"
 
 #define DEVICE_JSON "device.json"
 #define STATE_JSON "state.json"
@@ -132,6 +135,7 @@ static enum ota_status write_state_json(int dirfd, uint64_t sv, int64_t tfloor,
 }
 
 static enum ota_status populate(int dirfd, const struct ota_device_init_opts *o,
+                                const struct ota_certlist *trust, const struct ota_certlist *chain,
                                 struct ota_err *err)
 {
     enum ota_status rc;
@@ -163,6 +167,8 @@ static enum ota_status populate(int dirfd, const struct ota_device_init_opts *o,
         rc = ota_fs_mkdir(gfd, "images", 0755, err);
         if (!rc)
             rc = ota_gen_write_boot(gfd, OTA_GEN_CONFIRMED, 0, NULL, err);
+        if (!rc && (trust->n || chain->n))
+            rc = ota_trust_write(gfd, trust, chain, err);
         close(gfd);
     }
     close(fd);
@@ -173,8 +179,91 @@ static enum ota_status populate(int dirfd, const struct ota_device_init_opts *o,
     return ota_fs_symlink_replace(dirfd, OTA_CURRENT, link, err);
 }
 
+/* Loads the initial trust store (a bundle, or every regular file of a folder) and server
+ * chain, and checks them as a package's would be checked. */
+static enum ota_status init_trust(struct ota_certlist *trust, struct ota_certlist *chain,
+                                  const struct ota_device_init_opts *o, struct ota_warnings *w,
+                                  struct ota_err *err)
+{
+    int64_t now = (int64_t)time(NULL);
+    enum ota_status rc = OTA_OK;
+    if (o->truststore) {
+        int dfd;
+        if (ota_fs_open_dir(&dfd, AT_FDCWD, o->truststore, NULL) == OTA_OK) {
+            DIR *dir = fdopendir(dfd);
+            struct dirent *de;
+            char (*names)[256] = NULL;
+            size_t n = 0;
+            while (dir && (de = readdir(dir)) != NULL) {
+                if (de->d_name[0] == '.')
+                    continue;
+                void *t = realloc(names, (n + 1) * sizeof *names);
+                if (!t) {
+                    rc = ota_err_set(err, OTA_E_NOMEM, "out of memory");
+                    break;
+                }
+                names = t;
+                snprintf(names[n++], 256, "%s", de->d_name);
+            }
+            for (size_t i = 0; !rc && i < n; i++) {
+                char path[4096 + 256];
+                struct stat st;
+                snprintf(path, sizeof path, "%s/%s", o->truststore, names[i]);
+                if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+                    continue; /* symlinks (a rehashed folder's hash names), folders */
+                struct ota_certlist one;
+                if ((rc = ota_certs_load(&one, path, err)))
+                    break;
+                for (size_t j = 0; !rc && j < one.n; j++)
+                    if (ota_certs_find(trust, one.v[j].sha256) < 0)
+                        rc = ota_certs_append(trust, &one.v[j], err);
+                ota_certs_free(&one);
+            }
+            free(names);
+            if (dir)
+                closedir(dir);
+            else
+                close(dfd);
+        } else {
+            rc = ota_certs_load(trust, o->truststore, err);
+        }
+        for (size_t i = 0; !rc && i < trust->n;) {
+            const struct ota_cert *c = &trust->v[i];
+            char d[256];
+            ota_cert_describe(d, sizeof d, c);
+            if (!c->is_ca) {
+                rc = ota_err_set(err, OTA_E_FORMAT, "--truststore: %s is not a CA", d);
+            } else if (now >= c->not_after || now < c->not_before) {
+                if (w && w->n < OTA_MAX_WARNINGS)
+                    snprintf(w->msg[w->n++], sizeof w->msg[0],
+                             "--truststore: left out %s: %s", d,
+                             now >= c->not_after ? "expired" : "not yet valid");
+                ota_certs_remove(trust, i);
+                continue;
+            }
+            i++;
+        }
+        if (!rc && trust->n == 0)
+            rc = ota_err_set(err, OTA_E_FORMAT, "--truststore %s: no valid CA certificate",
+                             o->truststore);
+        if (!rc)
+            ota_certs_sort(trust);
+    }
+    if (!rc && o->server_chain) {
+        rc = ota_certs_load(chain, o->server_chain, err);
+        if (!rc && (rc = ota_chain_verify(chain, trust, now, err)) != OTA_OK)
+            ota_err_prefix(err, "--server-chain %s: the trust store does not validate it",
+                           o->server_chain);
+    }
+    if (rc) {
+        ota_certs_free(trust);
+        ota_certs_free(chain);
+    }
+    return rc;
+}
+
 enum ota_status ota_device_init(const char *root, const struct ota_device_init_opts *o,
-                                struct ota_err *err)
+                                struct ota_warnings *w, struct ota_err *err)
 {
     if (!o->product || !ota_ident_valid(o->product))
         return ota_err_set(err, OTA_E_USAGE, "--product: 1 to %u characters of A-Z a-z 0-9 . _ + : -",
@@ -204,18 +293,31 @@ enum ota_status ota_device_init(const char *root, const struct ota_device_init_o
             return ota_err_set(err, OTA_E_USAGE, "--slot '%s': A and B are the same path",
                                o->slots[i].name);
     }
-    int rootfd, libfd;
-    enum ota_status rc = ota_fs_open_dir(&rootfd, AT_FDCWD, root, err);
+    struct ota_certlist trust, chain;
+    memset(&trust, 0, sizeof trust);
+    memset(&chain, 0, sizeof chain);
+    enum ota_status rc = init_trust(&trust, &chain, o, w, err);
     if (rc)
+        return rc;
+    int rootfd, libfd;
+    rc = ota_fs_open_dir(&rootfd, AT_FDCWD, root, err);
+    if (rc) {
+        ota_certs_free(&trust);
+        ota_certs_free(&chain);
         return ota_err_prefix(err, "device root");
+    }
     if ((rc = mkdirs(rootfd, "var/lib", err)) || (rc = ota_fs_open_dir(&libfd, rootfd, "var/lib", err))) {
         close(rootfd);
+        ota_certs_free(&trust);
+        ota_certs_free(&chain);
         return rc;
     }
     struct stat st;
     if (fstatat(libfd, "otapack", &st, AT_SYMLINK_NOFOLLOW) == 0) {
         close(libfd);
         close(rootfd);
+        ota_certs_free(&trust);
+        ota_certs_free(&chain);
         return ota_err_set(err, OTA_E_EXISTS, "%s/" OTA_DEVICE_DIR ": device already initialised",
                            root);
     }
@@ -226,7 +328,7 @@ enum ota_status ota_device_init(const char *root, const struct ota_device_init_o
     int dirfd = -1;
     if (!(rc = ota_fs_mkdir(libfd, tmp, 0755, err)) &&
         !(rc = ota_fs_open_dir(&dirfd, libfd, tmp, err))) {
-        rc = populate(dirfd, o, err);
+        rc = populate(dirfd, o, &trust, &chain, err);
         if (!rc)
             rc = ota_fs_fsync(dirfd, "state folder", err);
         close(dirfd);
@@ -237,6 +339,8 @@ enum ota_status ota_device_init(const char *root, const struct ota_device_init_o
         (void)ota_fs_remove_tree(libfd, tmp, NULL);
     close(libfd);
     close(rootfd);
+    ota_certs_free(&trust);
+    ota_certs_free(&chain);
     return rc;
 }
 
@@ -821,6 +925,33 @@ enum ota_status ota_device_save_state(struct ota_device *d, struct ota_err *err)
     struct last_rollback rb = {d->has_last_rollback, d->rb_from, d->rb_to, d->rb_time,
                                d->rb_reason};
     return write_state_json(d->basefd, d->sv_floor, d->time_floor, &rb, err);
+}
+
+/* ---- trust store ------------------------------------------------------------------ */
+
+enum ota_status ota_device_trust_paths(struct ota_device *d, char *capath, size_t capath_sz,
+                                       char *bundle, size_t bundle_sz, struct ota_err *err)
+{
+    if ((size_t)snprintf(capath, capath_sz, "%s/" OTA_CURRENT "/" OTA_TRUST_DIR "/" OTA_TRUST_CAPATH,
+                         d->base) >= capath_sz ||
+        (size_t)snprintf(bundle, bundle_sz, "%s/" OTA_CURRENT "/" OTA_TRUST_DIR "/" OTA_TRUST_BUNDLE,
+                         d->base) >= bundle_sz)
+        return ota_err_set(err, OTA_E_USAGE, "device root path too long");
+    return OTA_OK;
+}
+
+enum ota_status ota_device_trust_list(struct ota_device *d, struct ota_certlist *out,
+                                      struct ota_err *err)
+{
+    char gname[OTA_GEN_NAME_LEN + 1];
+    int gfd;
+    ota_gen_name(gname, d->cur_gen);
+    enum ota_status rc = ota_fs_open_dir(&gfd, d->gensfd, gname, err);
+    if (rc)
+        return rc;
+    rc = ota_trust_load(out, NULL, gfd, err);
+    close(gfd);
+    return rc;
 }
 
 /* ---- status ---------------------------------------------------------------------- */

@@ -32,6 +32,7 @@
 #include "otapack/fsio.h"
 #include "otapack/package.h"
 #include "otapack/sigblock.h"
+#include "truststore.h"
 
 struct stage {
     struct ota_device *d;
@@ -41,6 +42,11 @@ struct stage {
     struct ota_slot_writer *slot; /* or the slot half being written */
     const struct ota_payload *p;
     int target[OTA_MAX_SLOTS]; /* the half each slot of the new generation uses */
+    /* small payloads (certificates, operations) are collected in memory, bounded */
+    char *mem;
+    size_t mem_len;
+    struct ota_trust_changes trust;
+    int trust_touched;
 };
 
 /* ---- payload handlers: one explicit table, one row per payload type ---------------- */
@@ -87,8 +93,82 @@ static enum ota_status image_end(struct stage *s, struct ota_err *err)
     return rc;
 }
 
+static enum ota_status mem_begin(struct stage *s, struct ota_err *err)
+{
+    /* attacker-controlled size, but signed and bounded before allocation */
+    if (s->p->raw_size > OTA_MAX_BUNDLE_SIZE)
+        return ota_err_set(err, OTA_E_LIMIT, "payload '%s': larger than %u bytes", s->p->name,
+                           OTA_MAX_BUNDLE_SIZE);
+    free(s->mem);
+    s->mem = malloc((size_t)s->p->raw_size + 1);
+    s->mem_len = 0;
+    if (!s->mem)
+        return ota_err_set(err, OTA_E_NOMEM, "payload '%s': out of memory", s->p->name);
+    return OTA_OK;
+}
+
+static enum ota_status mem_write(void *ctx, const uint8_t *buf, size_t len, struct ota_err *err)
+{
+    struct stage *s = ctx;
+    if (len > s->p->raw_size - s->mem_len) /* the reader guarantees this; belt and braces */
+        return ota_err_set(err, OTA_E_DIGEST, "payload '%s': more bytes than declared", s->p->name);
+    memcpy(s->mem + s->mem_len, buf, len);
+    s->mem_len += len;
+    return OTA_OK;
+}
+
+static enum ota_status certs_into(struct ota_certlist *dst, struct stage *s, struct ota_err *err)
+{
+    struct ota_certlist got;
+    char what[OTA_MAX_NAME_LEN + 16];
+    snprintf(what, sizeof what, "payload '%s'", s->p->name);
+    enum ota_status rc = ota_certs_parse_mem(&got, s->mem, s->mem_len, what, err);
+    for (size_t i = 0; !rc && i < got.n; i++)
+        if (ota_certs_find(dst, got.v[i].sha256) < 0)
+            rc = ota_certs_append(dst, &got.v[i], err);
+    ota_certs_free(&got);
+    s->trust_touched = 1;
+    return rc;
+}
+
+static enum ota_status trust_add_end(struct stage *s, struct ota_err *err)
+{
+    return certs_into(&s->trust.add, s, err);
+}
+
+static enum ota_status trust_replace_end(struct stage *s, struct ota_err *err)
+{
+    if (s->trust.has_replace)
+        return ota_err_set(err, OTA_E_FORMAT, "payload '%s': a second trust-replace", s->p->name);
+    s->trust.has_replace = 1;
+    return certs_into(&s->trust.replace, s, err);
+}
+
+static enum ota_status server_chain_end(struct stage *s, struct ota_err *err)
+{
+    if (s->trust.has_chain)
+        return ota_err_set(err, OTA_E_FORMAT, "payload '%s': a second server chain", s->p->name);
+    s->trust.has_chain = 1;
+    /* a chain keeps its order (leaf first) and may not repeat itself */
+    char what[OTA_MAX_NAME_LEN + 16];
+    snprintf(what, sizeof what, "payload '%s'", s->p->name);
+    s->trust_touched = 1;
+    return ota_certs_parse_mem(&s->trust.chain, s->mem, s->mem_len, what, err);
+}
+
+static enum ota_status trust_remove_end(struct stage *s, struct ota_err *err)
+{
+    s->trust_touched = 1;
+    enum ota_status rc = ota_trust_parse_remove(&s->trust, s->mem, s->mem_len, err);
+    return rc ? ota_err_prefix(err, "payload '%s'", s->p->name) : OTA_OK;
+}
+
 static const struct payload_handler handlers[] = {
-    {"image", image_begin, image_write, image_end},
+    {OTA_TYPE_IMAGE, image_begin, image_write, image_end},
+    {OTA_TYPE_TRUST_ADD, mem_begin, mem_write, trust_add_end},
+    {OTA_TYPE_TRUST_REPLACE, mem_begin, mem_write, trust_replace_end},
+    {OTA_TYPE_TRUST_REMOVE, mem_begin, mem_write, trust_remove_end},
+    {OTA_TYPE_SERVER_CHAIN, mem_begin, mem_write, server_chain_end},
 };
 
 static const struct payload_handler *find_handler(const char *type)
@@ -235,6 +315,39 @@ static enum ota_status stage_payloads(struct stage *s, struct ota_pkg_reader *r,
     return ota_pkg_reader_finish(r, m, err);
 }
 
+/* The new generation's trust store: the running one changed as the package says, checked
+ * against every safety rule at the trusted time t. */
+static enum ota_status stage_trust(struct stage *s, int64_t t, struct ota_install_result *res,
+                                   struct ota_err *err)
+{
+    struct ota_device *d = s->d;
+    char gname[OTA_GEN_NAME_LEN + 1];
+    int gfd;
+    ota_gen_name(gname, d->cur_gen);
+    enum ota_status rc = ota_fs_open_dir(&gfd, d->gensfd, gname, err);
+    if (rc)
+        return rc;
+    struct ota_certlist cur, chain, result, new_chain;
+    rc = ota_trust_load(&cur, &chain, gfd, err);
+    close(gfd);
+    if (rc)
+        return ota_err_prefix(err, "running trust store");
+    if (!s->trust_touched && cur.n == 0 && chain.n == 0)
+        return OTA_OK; /* a device without a trust store, and a package that adds none */
+    struct ota_trust_warnings w;
+    memset(&w, 0, sizeof w);
+    rc = ota_trust_apply(&result, &new_chain, &cur, &chain, &s->trust, t, &w, err);
+    if (!rc)
+        rc = ota_trust_write(s->stagefd, &result, &new_chain, err);
+    for (size_t i = 0; !rc && i < w.n && res->n_warnings < OTA_MAX_WARNINGS; i++)
+        snprintf(res->warnings[res->n_warnings++], sizeof res->warnings[0], "%s", w.msg[i]);
+    ota_certs_free(&cur);
+    ota_certs_free(&chain);
+    ota_certs_free(&result);
+    ota_certs_free(&new_chain);
+    return rc;
+}
+
 static enum ota_status write_generation_files(struct stage *s, const char *mj, size_t ml,
                                               const char *sj, size_t sl, struct ota_err *err)
 {
@@ -304,7 +417,14 @@ enum ota_status ota_device_install(struct ota_device *d, int fd, int64_t now,
     if ((rc = ota_fs_open_dir(&s.stagefd, d->basefd, OTA_STAGING, err)) ||
         (rc = ota_fs_mkdir(s.stagefd, "images", 0755, err)) ||
         (rc = ota_fs_open_dir(&s.imagesfd, s.stagefd, "images", err)) ||
-        (rc = stage_payloads(&s, r, &m, err)) ||
+        (rc = stage_payloads(&s, r, &m, err)))
+        goto done;
+    s.trust.allow_lockout = m.allow_lockout;
+    /* certificates are judged at the trusted time, which this verified package raises */
+    int64_t t = now > d->time_floor ? now : d->time_floor;
+    if (m.created > t)
+        t = m.created;
+    if ((rc = stage_trust(&s, t, res, err)) ||
         (rc = write_generation_files(&s, mj, ml, sj, sl, err)))
         goto done;
 
@@ -360,6 +480,8 @@ done:
     if (s.outfd >= 0)
         close(s.outfd);
     ota_slot_free(s.slot);
+    free(s.mem);
+    ota_trust_changes_free(&s.trust);
     if (s.imagesfd >= 0)
         close(s.imagesfd);
     if (s.stagefd >= 0)

@@ -14,6 +14,7 @@
 #include "otapack/codec.h"
 #include "otapack/device.h"
 #include "otapack/fsio.h"
+#include "otapack/x509.h"
 
 #define PROG "otaupdate"
 
@@ -29,6 +30,7 @@ static const char HELP_MAIN[] =
     "    init       provision a device: product, trusted keys, empty first generation\n"
     "    install    verify a package and switch to it atomically (pending until confirmed)\n"
     "    status     show what the device runs\n"
+    "    trust      list | path | info: the Trusted Root Store of the running generation\n"
     "    boot       run once per boot, early: count a trial boot, roll back after too many\n"
     "    confirm    mark the running generation good\n"
     "    rollback   switch back to the previous generation now\n"
@@ -48,6 +50,7 @@ static const char HELP_INIT[] =
     "SYNOPSIS\n"
     "    otaupdate [--root DIR] init --product P --trust-key PREFIX.pub...\n"
     "              [--hardware REV] [--threshold N] [--max-trials N]\n"
+    "              [--truststore PEM-or-DIR] [--server-chain PEM]\n"
     "              [--slot NAME=PATH_A,PATH_B]... [--bootenv file:PATH|uboot[:CONFIG]]\n"
     "\n"
     "DESCRIPTION\n"
@@ -61,6 +64,12 @@ static const char HELP_INIT[] =
     "    --hardware REV         this device's hardware revision; a package that lists\n"
     "                           revisions installs only on one of them\n"
     "    --threshold N          distinct trusted signatures a package needs (default 1)\n"
+    "    --truststore PEM|DIR   the initial Trusted Root Store: a PEM bundle, or a folder of\n"
+    "                           PEM/DER files (such as /usr/share/ca-certificates/mozilla);\n"
+    "                           every certificate must be a CA valid now\n"
+    "    --server-chain PEM     the chain (leaf first) the update server presents; every\n"
+    "                           later package must leave a trust store that validates it\n"
+    "                           (or declare a new chain, or be built with --allow-lockout)\n"
     "    --max-trials N         trial boots of an unconfirmed generation before 'boot'\n"
     "                           rolls back to the previous one (default 3)\n"
     "    --slot NAME=A,B        image payload NAME goes to a raw A/B slot pair (block devices\n"
@@ -172,7 +181,8 @@ static int usage(const char *verb, const char *msg)
 
 static int cmd_init(const char *root, int argc, char **argv)
 {
-    enum { O_PRODUCT = 256, O_KEY, O_HW, O_THRESHOLD, O_TRIALS, O_SLOT, O_BOOTENV };
+    enum { O_PRODUCT = 256, O_KEY, O_HW, O_THRESHOLD, O_TRIALS, O_SLOT, O_BOOTENV, O_TRUST,
+           O_CHAIN };
     static const struct option opts[] = {{"product", required_argument, 0, O_PRODUCT},
                                          {"trust-key", required_argument, 0, O_KEY},
                                          {"hardware", required_argument, 0, O_HW},
@@ -180,6 +190,8 @@ static int cmd_init(const char *root, int argc, char **argv)
                                          {"max-trials", required_argument, 0, O_TRIALS},
                                          {"slot", required_argument, 0, O_SLOT},
                                          {"bootenv", required_argument, 0, O_BOOTENV},
+                                         {"truststore", required_argument, 0, O_TRUST},
+                                         {"server-chain", required_argument, 0, O_CHAIN},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     static struct ota_pubkey keys[OTA_MAX_TRUSTED_KEYS];
@@ -243,6 +255,8 @@ static int cmd_init(const char *root, int argc, char **argv)
                 return usage("init", "--bootenv: expected file:/ABS/PATH or uboot[:/ABS/CONFIG]");
             }
             break;
+        case O_TRUST: o.truststore = optarg; break;
+        case O_CHAIN: o.server_chain = optarg; break;
         case 'h': return fputs(HELP_INIT, stdout), 0;
         default: return usage("init", "unknown option");
         }
@@ -251,7 +265,12 @@ static int cmd_init(const char *root, int argc, char **argv)
         return usage("init", "unexpected argument");
     if (!o.product || !o.n_keys)
         return usage("init", "--product and at least one --trust-key are required");
-    if (ota_device_init(root, &o, &err))
+    struct ota_warnings w;
+    memset(&w, 0, sizeof w);
+    enum ota_status rc = ota_device_init(root, &o, &w, &err);
+    for (size_t i = 0; i < w.n; i++)
+        fprintf(stderr, PROG ": warning: %s\n", w.msg[i]);
+    if (rc)
         return fail(&err);
     printf("initialised %s/" OTA_DEVICE_DIR ": product %s, %zu trusted key%s\n",
            strcmp(root, "/") ? root : "", o.product, o.n_keys, o.n_keys == 1 ? "" : "s");
@@ -290,6 +309,8 @@ static int cmd_install(const char *root, int argc, char **argv)
         ota_err_prefix(&err, "%s", strcmp(path, "-") ? path : "standard input");
         return fail(&err);
     }
+    for (size_t i = 0; i < res.n_warnings; i++)
+        fprintf(stderr, PROG ": warning: %s\n", res.warnings[i]);
     if (res.already_installed)
         printf("%s %s (security version %llu) is already installed; nothing to do\n",
                res.product, res.version, (unsigned long long)res.security_version);
@@ -449,6 +470,131 @@ static int cmd_status(const char *root, int argc, char **argv)
     return ret;
 }
 
+static const char HELP_TRUST[] =
+    "NAME\n"
+    "    otaupdate trust - the Trusted Root Store of the running generation\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    otaupdate [--root DIR] trust list [--json]\n"
+    "    otaupdate [--root DIR] trust path\n"
+    "    otaupdate [--root DIR] trust info SHA256 [--json]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    The CA roots the device validates its servers with. They change only through\n"
+    "    packages (--trust-add, --trust-remove, --trust-replace), atomically with the images,\n"
+    "    and roll back with them.\n"
+    "    list   every root: SHA-256 fingerprint, subject, validity. --json prints an array of\n"
+    "           objects with 'sha256' (lowercase hex, no colons), 'subject', 'issuer',\n"
+    "           'not_before', 'not_after' (RFC 3339, UTC)\n"
+    "    path   two lines: the OpenSSL CApath folder (hashed names, as 'openssl rehash' makes\n"
+    "           them), then the single PEM bundle for CAfile users (curl --cacert, wolfSSL).\n"
+    "           Both paths go through 'current', so they stay valid across updates\n"
+    "    info   one root in detail; the fingerprint may be given with colons\n";
+
+static json_t *cert_json(const struct ota_cert *c)
+{
+    char t[OTA_TIME_STR_LEN];
+    json_t *e = json_object();
+    json_object_set_new(e, "sha256", json_string(c->fingerprint));
+    json_object_set_new(e, "subject", json_string(c->subject));
+    json_object_set_new(e, "issuer", json_string(c->issuer));
+    ota_time_format(t, c->not_before);
+    json_object_set_new(e, "not_before", json_string(t));
+    ota_time_format(t, c->not_after);
+    json_object_set_new(e, "not_after", json_string(t));
+    return e;
+}
+
+static int cmd_trust(const char *root, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c, as_json = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'j')
+            as_json = 1;
+        else if (c == 'h')
+            return fputs(HELP_TRUST, stdout), 0;
+        else
+            return usage("trust", "unknown option");
+    }
+    const char *sub = optind < argc ? argv[optind] : NULL;
+    if (!sub || (strcmp(sub, "list") && strcmp(sub, "path") && strcmp(sub, "info")))
+        return usage("trust", "expected list, path or info");
+    if (!strcmp(sub, "info") ? optind + 2 != argc : optind + 1 != argc)
+        return usage("trust", "wrong number of arguments");
+    uint8_t fp[OTA_SHA256_LEN];
+    if (!strcmp(sub, "info") && ota_fingerprint_parse(fp, argv[optind + 1]) != 0)
+        return usage("trust", "info: expected a SHA-256 fingerprint");
+    struct ota_err err;
+    ota_err_clear(&err);
+    struct ota_device *d;
+    if (ota_device_open(&d, root, OTA_OPEN_PREFER_WRITE, &err))
+        return fail(&err);
+    int ret = 0;
+    if (!strcmp(sub, "path")) {
+        char capath[4200], bundle[4200];
+        if (ota_device_trust_paths(d, capath, sizeof capath, bundle, sizeof bundle, &err))
+            ret = fail(&err);
+        else
+            printf("%s\n%s\n", capath, bundle);
+        ota_device_close(d);
+        return ret;
+    }
+    struct ota_certlist l;
+    enum ota_status rc = ota_device_trust_list(d, &l, &err);
+    ota_device_close(d);
+    if (rc)
+        return fail(&err);
+    char t1[OTA_TIME_STR_LEN], t2[OTA_TIME_STR_LEN];
+    if (!strcmp(sub, "list")) {
+        if (as_json) {
+            json_t *a = json_array();
+            for (size_t i = 0; i < l.n; i++)
+                json_array_append_new(a, cert_json(&l.v[i]));
+            json_dumpf(a, stdout, JSON_INDENT(2));
+            printf("\n");
+            json_decref(a);
+        } else {
+            for (size_t i = 0; i < l.n; i++) {
+                ota_time_format(t1, l.v[i].not_before);
+                ota_time_format(t2, l.v[i].not_after);
+                printf("%s  %s .. %s  %s\n", l.v[i].fingerprint, t1, t2, l.v[i].subject);
+            }
+            printf("%zu root%s\n", l.n, l.n == 1 ? "" : "s");
+        }
+    } else {
+        long at = ota_certs_find(&l, fp);
+        if (at < 0) {
+            char hex[OTA_SHA256_HEX_LEN];
+            ota_hex_encode(hex, fp, OTA_SHA256_LEN);
+            fprintf(stderr, PROG ": trust info: %s is not in the trust store\n", hex);
+            ret = 1;
+        } else if (as_json) {
+            const struct ota_cert *ce = &l.v[at];
+            json_t *e = cert_json(ce);
+            json_object_set_new(e, "is_ca", json_boolean(ce->is_ca));
+            json_object_set_new(e, "key_type", json_string(ce->key_type));
+            json_object_set_new(e, "key_bits", json_integer(ce->key_bits));
+            json_object_set_new(e, "signature_algorithm", json_string(ce->sig_alg));
+            json_dumpf(e, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+            printf("\n");
+            json_decref(e);
+        } else {
+            const struct ota_cert *ce = &l.v[at];
+            ota_time_format(t1, ce->not_before);
+            ota_time_format(t2, ce->not_after);
+            printf("sha256:      %s\nsubject:     %s\nissuer:      %s\nnot before:  %s\n"
+                   "not after:   %s\nCA:          %s\nkey:         %s %d bits\n"
+                   "signature:   %s\n",
+                   ce->fingerprint, ce->subject, ce->issuer, t1, t2, ce->is_ca ? "yes" : "no",
+                   ce->key_type, ce->key_bits, ce->sig_alg);
+        }
+    }
+    ota_certs_free(&l);
+    return ret;
+}
+
 static void print_boot(const struct ota_boot_result *r)
 {
     switch (r->action) {
@@ -523,7 +669,8 @@ int main(int argc, char **argv)
         int (*fn)(const char *, int, char **);
     } verbs[] = {{"init", cmd_init},           {"install", cmd_install},
                  {"status", cmd_status},       {"boot", cmd_boot_flow},
-                 {"confirm", cmd_boot_flow},   {"rollback", cmd_boot_flow}};
+                 {"confirm", cmd_boot_flow},   {"rollback", cmd_boot_flow},
+                 {"trust", cmd_trust}};
     const char *root = "/";
     int i = 1;
     signal(SIGPIPE, SIG_IGN);

@@ -48,6 +48,8 @@ struct ota_bootenv_config {
 };
 
 struct ota_device_init_opts {
+    const char *truststore;   /* PEM bundle file or folder of PEM/DER files, or NULL */
+    const char *server_chain; /* PEM: the update server's chain, leaf first, or NULL */
     const char *product;
     const char *hardware; /* NULL: the device has no hardware revision */
     const struct ota_pubkey *keys;
@@ -59,10 +61,20 @@ struct ota_device_init_opts {
     struct ota_bootenv_config bootenv;
 };
 
+#define OTA_MAX_WARNINGS 16
+
+/* Things the caller should tell the user that are not failures. */
+struct ota_warnings {
+    size_t n;
+    char msg[OTA_MAX_WARNINGS][384];
+};
+
 /* Provisions ROOT: creates the state folder with an empty generation 0. Refuses a device
- * that is already initialised. Atomic: on failure nothing is left behind. */
+ * that is already initialised. Atomic: on failure nothing is left behind. Certificates of
+ * the initial trust store that have expired or are not yet valid are left out, each with a
+ * warning (a system CA folder often holds a few); one that is not a CA is an error. */
 enum ota_status ota_device_init(const char *root, const struct ota_device_init_opts *o,
-                                struct ota_err *err) OTA_WUR;
+                                struct ota_warnings *w, struct ota_err *err) OTA_WUR;
 
 struct ota_device;
 
@@ -82,6 +94,8 @@ void ota_device_close(struct ota_device *d);
 
 struct ota_install_result {
     int already_installed;   /* the identical manifest was already running: nothing done */
+    size_t n_warnings;       /* things the caller should tell the user (not failures) */
+    char warnings[OTA_MAX_WARNINGS][384];
     unsigned generation;     /* the generation now running */
     char product[OTA_MAX_STRING_LEN + 1];
     char version[OTA_MAX_STRING_LEN + 1];
@@ -168,6 +182,14 @@ struct ota_device_status {
 
 enum ota_status ota_device_status(struct ota_device *d, struct ota_device_status *st,
                                   struct ota_err *err) OTA_WUR;
+
+/* The Trusted Root Store of the running generation: the CApath folder and the PEM bundle
+ * (stable paths through 'current'), and its certificates. */
+struct ota_certlist;
+enum ota_status ota_device_trust_paths(struct ota_device *d, char *capath, size_t capath_sz,
+                                       char *bundle, size_t bundle_sz, struct ota_err *err) OTA_WUR;
+enum ota_status ota_device_trust_list(struct ota_device *d, struct ota_certlist *out,
+                                      struct ota_err *err) OTA_WUR;
 void ota_device_status_free(struct ota_device_status *st);
 
 #endif

@@ -15,6 +15,14 @@
 #define OTA_SIGBLOCK_ENTRY "signatures.json"
 #define OTA_MAX_TYPE_LEN 32
 
+/* Payload types with a meaning on the device (see FORMAT.md, "Payload types"). */
+#define OTA_TYPE_IMAGE "image"
+#define OTA_TYPE_TRUST_ADD "trust-add"         /* PEM certificates to add to the trust store */
+#define OTA_TYPE_TRUST_REMOVE "trust-remove"   /* SHA-256 fingerprints to remove, one a line */
+#define OTA_TYPE_TRUST_REPLACE "trust-replace" /* PEM certificates: the whole trust store */
+#define OTA_TYPE_SERVER_CHAIN "server-chain"   /* PEM: the update server's chain, leaf first */
+#define OTA_TYPE_CERTSTORE "certstore"         /* certificate store operations (certops.h) */
+
 enum ota_compression {
     OTA_COMP_NONE = 0, /* stored bytes are the payload */
     OTA_COMP_ZLIB = 1, /* stored bytes are one zlib (RFC 1950) stream */
@@ -39,6 +47,8 @@ struct ota_manifest {
     uint64_t security_version;
     int64_t created; /* seconds since the epoch, UTC */
     int64_t expires;
+    int allow_lockout; /* the package may leave the device unable to validate its update
+                        * server (a deliberate server move; see FORMAT.md) */
     size_t n_payloads;
     struct ota_payload *payloads; /* owned; freed by ota_manifest_free */
 };

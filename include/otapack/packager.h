@@ -30,9 +30,21 @@ struct ota_build_opts {
     enum ota_compression compression;
     const struct ota_seckey *const *keys; /* may be empty: an unsigned package */
     size_t n_keys;
+    /* Trusted Root Store changes (see FORMAT.md, "Payload types"): applied on the device in
+     * the order replace, add, remove, in the same generation switch as the images */
+    const char *const *trust_add; /* files of PEM or DER certificates */
+    size_t n_trust_add;
+    const char *const *trust_remove; /* SHA-256 fingerprints */
+    size_t n_trust_remove;
+    const char *trust_replace; /* file: the whole set, or NULL */
+    const char *server_chain;  /* file: the chain the update server presents from now on */
+    int allow_lockout;         /* allow a trust store that cannot validate the server */
+    const char *certstore_ops; /* file: certificate store operations (certops JSON), or NULL */
 };
 
-/* Builds a package at out_path (written under a temporary name, then renamed). */
+/* Builds a package at out_path (written under a temporary name, then renamed). Certificate
+ * inputs are parsed and re-encoded as PEM; payload order: server chain, trust replace, trust
+ * adds, trust removals, certstore operations, then the images. */
 enum ota_status ota_pack_build(const char *out_path, const struct ota_build_opts *o,
                                struct ota_err *err) OTA_WUR;
 
