@@ -170,13 +170,17 @@ static const char HELP_INSPECT[] =
     "    otapack inspect [--json] PKG|-\n"
     "\n"
     "DESCRIPTION\n"
-    "    Prints the manifest (product, versions, times, payloads with sizes and digests) and\n"
-    "    the key ids of the signatures. Reads only the first two entries and verifies\n"
-    "    nothing: use 'otapack verify' for that.\n"
+    "    Prints the manifest (product, versions, times, payloads with sizes and digests),\n"
+    "    every certificate in trust payloads (subject, SHA-256 fingerprint, validity) and\n"
+    "    the key ids of the signatures. Verifies nothing: use 'otapack verify' for that.\n"
+    "    Reads the manifest, the signature block and the certificate payloads (which come\n"
+    "    before the images), not the images.\n"
     "\n"
     "OPTIONS\n"
     "    --json   machine-readable output: the manifest fields, 'manifest_sha256' and\n"
-    "             'signatures' (each with 'keyid' and 'method')\n";
+    "             'signatures' (each with 'keyid' and 'method'); trust payloads carry\n"
+    "             'certificates' (each with 'sha256', 'subject', 'issuer', 'not_before',\n"
+    "             'not_after')\n";
 
 static int fail(const struct ota_err *err)
 {
@@ -568,6 +572,14 @@ static void inspect_text(const struct ota_pack_info *info)
             printf("  (%s, %llu stored)", ota_compression_name(p->compression),
                    (unsigned long long)p->size);
         printf("\n");
+        const struct ota_certlist *cl = info->payload_certs ? &info->payload_certs[i] : NULL;
+        for (size_t j = 0; cl && j < cl->n; j++) {
+            char nb[OTA_TIME_STR_LEN], na[OTA_TIME_STR_LEN];
+            ota_time_format(nb, cl->v[j].not_before);
+            ota_time_format(na, cl->v[j].not_after);
+            printf("    certificate %s\n      sha256 %s  valid %s .. %s\n", cl->v[j].subject,
+                   cl->v[j].fingerprint, nb, na);
+        }
     }
     printf("signatures:        %zu (not verified; use 'otapack verify')\n", info->sigblock.n);
     for (size_t i = 0; i < info->sigblock.n; i++)
@@ -604,6 +616,22 @@ static int inspect_json(const struct ota_pack_info *info)
         json_object_set_new(e, "uncompressed_size", json_integer((json_int_t)p->raw_size));
         hex32(h, p->raw_sha256);
         json_object_set_new(e, "uncompressed_sha256", json_string(h));
+        const struct ota_certlist *cl = info->payload_certs ? &info->payload_certs[i] : NULL;
+        if (cl && cl->n) {
+            json_t *ca = json_array();
+            for (size_t j = 0; j < cl->n; j++) {
+                json_t *c = json_object();
+                json_object_set_new(c, "sha256", json_string(cl->v[j].fingerprint));
+                json_object_set_new(c, "subject", json_string(cl->v[j].subject));
+                json_object_set_new(c, "issuer", json_string(cl->v[j].issuer));
+                ota_time_format(t, cl->v[j].not_before);
+                json_object_set_new(c, "not_before", json_string(t));
+                ota_time_format(t, cl->v[j].not_after);
+                json_object_set_new(c, "not_after", json_string(t));
+                json_array_append_new(ca, c);
+            }
+            json_object_set_new(e, "certificates", ca);
+        }
         json_array_append_new(pl, e);
     }
     json_object_set_new(o, "payloads", pl);

@@ -11,6 +11,7 @@
 #include "otapack/manifest.h"
 #include "otapack/seckey.h"
 #include "otapack/sigblock.h"
+#include "otapack/x509.h"
 
 struct ota_build_image {
     const char *name; /* payload name in the package */
@@ -62,6 +63,8 @@ struct ota_pack_info {
     uint8_t manifest_sha256[OTA_SHA256_LEN];
     uint64_t package_size;              /* bytes read (whole stream for verify) */
     struct ota_verify_result verified;  /* filled by ota_pack_verify */
+    struct ota_certlist *payload_certs; /* [n_payloads]: certificates in trust payloads
+                                         * (filled by ota_pack_inspect; empty for others) */
 };
 
 void ota_pack_info_free(struct ota_pack_info *info);
@@ -71,7 +74,9 @@ void ota_pack_info_free(struct ota_pack_info *info);
 enum ota_status ota_pack_verify(struct ota_pack_info *info, int fd, const struct ota_pubkey *keys,
                                 size_t n_keys, unsigned threshold, struct ota_err *err) OTA_WUR;
 
-/* Reads the manifest and signature block from fd without verifying signatures or payloads. */
+/* Reads the manifest and signature block from fd without verifying signatures, and the
+ * certificates of trust payloads (which otapack puts before the images, so the images are not
+ * read). */
 enum ota_status ota_pack_inspect(struct ota_pack_info *info, int fd, struct ota_err *err) OTA_WUR;
 
 #endif
