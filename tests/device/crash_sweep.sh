@@ -118,6 +118,26 @@ sweep "boot (rollback after max trials)" t2 boot
 sweep "confirm" t1 confirm
 sweep "rollback on demand" t1 rollback --reason "sweep"
 
+# a trust-only update: a device with a small trust store and a recorded server chain gets a
+# package that adds a root and removes another, and carries no image
+mkca() { # mkca NAME: a throwaway CA valid for a year
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" \
+        -out "$1.pem" -days 365 -subj "/CN=$1" -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+}
+mkca RootA && mkca RootB && mkca RootC
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key -out srv.csr \
+    -subj "/CN=updates.example.com" 2>/dev/null
+openssl x509 -req -in srv.csr -CA RootA.pem -CAkey RootA.key -CAcreateserial -out srv.pem \
+    -days 30 2>/dev/null
+cat RootA.pem RootB.pem > roots.pem
+mkdir -p r0 && "$OTAUPDATE" --root r0 init --product acme --trust-key k.pub --truststore roots.pem \
+    --server-chain srv.pem >/dev/null
+"$OTAUPDATE" --root r0 install v1.ota >/dev/null && "$OTAUPDATE" --root r0 confirm >/dev/null
+"$OTAPACK" build -o trust.ota --product acme --version 1.1 --security-version 5 --key k.key \
+    --trust-add RootC.pem --trust-remove "$(openssl x509 -in RootB.pem -noout -fingerprint -sha256 | cut -d= -f2)" >/dev/null
+sweep "trust-only update" r0 install "$W/trust.ota"
+
 # raw A/B slots with a file boot environment: slot files and the environment live outside
 # the device folder, so each point restores them too
 head -c 65536 /dev/zero > "$W/slotA"
@@ -128,6 +148,6 @@ mkdir -p s0 && "$OTAUPDATE" --root s0 init --product acme --trust-key k.pub \
 "$OTAUPDATE" --root s0 confirm >/dev/null
 for f in slotA slotB bootenv; do cp "$W/$f" "$W/$f.t"; done
 restore_outside() { for f in slotA slotB bootenv; do cp "$W/$f.t" "$W/$f"; done; }
-ALT_DROP_PARENT=1 RESET_HOOK=restore_outside BOOTENV="$W/bootenv" sweep "install into an A/B slot" s0 install "$W/s2.ota"
+SNAPSHOT_SLOTS=1 ALT_DROP_PARENT=1 RESET_HOOK=restore_outside BOOTENV="$W/bootenv" sweep "install into an A/B slot" s0 install "$W/s2.ota"
 
 echo "crash sweep: $total_points fault points, all ended in the old or the new state"

@@ -4,12 +4,14 @@
 die() { echo "FAIL: $*" >&2; exit 1; }
 
 # A device's logical state, as a user would check it: what status reports (minus wall-clock
-# times), the bytes of the active half of every raw slot, every file of the running
-# generation by content, the set of generation folders, and the boot environment file (if
-# BOOTENV names it). Two snapshots are equal iff the device is in the same state.
+# times), the bytes of the active half of every raw slot (with SNAPSHOT_SLOTS=1), every file
+# of the running generation by content, the set of generation folders, and the boot
+# environment file (if BOOTENV names it). Two snapshots are equal iff the device is in the
+# same state.
 snapshot() {
     local root=$1
-    "$OTAUPDATE" --root "$root" status --json | python3 -c '
+    if [ -n "${SNAPSHOT_SLOTS:-}" ]; then
+        "$OTAUPDATE" --root "$root" status --json | python3 -c '
 import hashlib, json, sys
 s = json.load(sys.stdin)
 if s.get("last_rollback"):
@@ -18,12 +20,15 @@ for slot in s.get("slots", []):
     with open(slot["path"], "rb") as f:
         slot["content_sha256"] = hashlib.sha256(f.read()).hexdigest()
 print(json.dumps(s, sort_keys=True))'
+    else
+        # the only wall-clock field is last_rollback.time (key "time")
+        "$OTAUPDATE" --root "$root" status --json | sed 's/^ *"time": "[^"]*",\{0,1\}$//'
+    fi
     local cur
     cur=$(readlink -f "$root/var/lib/otapack/current")
     # rollback.json holds a wall-clock time; status above shows the rest of it
-    (cd "$cur" && find . -type f ! -name rollback.json -print0 | sort -z | xargs -0 -r sha256sum)
-    (cd "$root/var/lib/otapack/generations" && ls -1)
-    ls -1A "$root/var/lib/otapack"
+    (cd "$cur" && find . -type f ! -name rollback.json -exec sha256sum {} + | sort)
+    ls -1A "$root/var/lib/otapack/generations" "$root/var/lib/otapack"
     if [ -n "${BOOTENV:-}" ] && [ -f "$BOOTENV" ]; then cat "$BOOTENV"; fi
 }
 
