@@ -11,6 +11,7 @@
 
 #include "otapack/codec.h"
 #include "otapack/fsio.h"
+#include "otapack/lint.h"
 #include "otapack/packager.h"
 #include "otapack/x509.h"
 
@@ -30,6 +31,7 @@ static const char HELP_MAIN[] =
     "    sign       add a signature to a package (the CI signing step)\n"
     "    verify     check a package's signatures and every payload\n"
     "    inspect    show what a package says it contains\n"
+    "    lint       check the certificates in a package or in certificate files\n"
     "\n"
     "EXIT STATUS\n"
     "    0 done; 1 rejected (bad signature, corrupt or hostile input); 2 usage error;\n"
@@ -79,6 +81,9 @@ static const char HELP_BUILD[] =
     "    servers with) and the device certificate store. The device refuses a package whose\n"
     "    added roots are not CAs, are expired or not yet valid, that would empty its trust\n"
     "    store, or under which it could no longer validate its update server's chain.\n"
+    "    build lints the certificate inputs first (see 'otapack lint'): warnings are\n"
+    "    printed, and a root a device would refuse (expired, not a CA) stops the build\n"
+    "    before anything is written.\n"
     "\n"
     "    Builds are reproducible: with SOURCE_DATE_EPOCH set, the same inputs give the same\n"
     "    bytes. The creation time is SOURCE_DATE_EPOCH, or the current time.\n"
@@ -265,6 +270,45 @@ static int source_date(int64_t *out, struct ota_err *err)
     return OTA_OK;
 }
 
+/* Lints the certificate inputs before anything is written: warnings are printed, errors
+ * (a root the device would refuse: expired, not a CA) stop the build. */
+static int lint_inputs(const struct ota_build_opts *o)
+{
+    struct ota_lint_report rep;
+    struct ota_err err;
+    ota_err_clear(&err);
+    int64_t now = (int64_t)time(NULL);
+    int ret = 0;
+    for (size_t i = 0; !ret && i < o->n_trust_add + (o->trust_replace != NULL) +
+                                        (o->server_chain != NULL); i++) {
+        const char *path;
+        enum ota_lint_role role = OTA_LINT_ROLE_TRUST;
+        if (i < o->n_trust_add) {
+            path = o->trust_add[i];
+        } else if (i == o->n_trust_add && o->trust_replace) {
+            path = o->trust_replace;
+        } else {
+            path = o->server_chain;
+            role = OTA_LINT_ROLE_CHAIN;
+        }
+        struct ota_certlist l;
+        if (ota_certs_load(&l, path, &err))
+            return fail(&err);
+        ota_lint_report_init(&rep);
+        if (ota_lint_certs_role(&rep, &l, role, NULL, now, OTA_LINT_DEFAULT_MIN_DAYS, &err)) {
+            ret = fail(&err);
+        } else {
+            /* each error finding is the one line that explains the failure */
+            ota_cli_lint_print(stderr, "otapack build", path, &rep);
+            if (ota_lint_failed(&rep, OTA_LINT_DEFAULT))
+                ret = 1;
+        }
+        ota_lint_report_free(&rep);
+        ota_certs_free(&l);
+    }
+    return ret;
+}
+
 static int cmd_build(int argc, char **argv)
 {
     enum { O_PRODUCT = 256, O_VERSION, O_SV, O_IMAGE, O_HW, O_EXP, O_COMP, O_KEY, O_TADD, O_TREM,
@@ -411,6 +455,8 @@ static int cmd_build(int argc, char **argv)
         ret = fail(&err);
         goto done;
     }
+    if ((ret = lint_inputs(&o)) != 0)
+        goto done;
     o.keys = (const struct ota_seckey *const *)keys;
     o.n_keys = n_keys;
     if (ota_pack_build(out, &o, &err)) {
@@ -695,7 +741,8 @@ int main(int argc, char **argv)
                  {"build", cmd_build},
                  {"sign", cmd_sign},
                  {"verify", cmd_verify},
-                 {"inspect", cmd_inspect}};
+                 {"inspect", cmd_inspect},
+                 {"lint", ota_cli_lint}};
     if (argc < 2)
         return fputs(HELP_MAIN, stderr), 2;
     const char *verb = argv[1];
