@@ -16,7 +16,9 @@
 enum ota_status ota_fs_open_regular(int *out, int dirfd, const char *path, struct ota_err *err)
 {
     *out = -1;
-    int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; cleared once we know it is a
+     * regular file */
+    int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ELOOP)
             return ota_err_set(err, OTA_E_FORMAT, "%s: is a symbolic link", path);
@@ -33,6 +35,12 @@ enum ota_status ota_fs_open_regular(int *out, int dirfd, const char *path, struc
     if (!S_ISREG(st.st_mode)) {
         close(fd);
         return ota_err_set(err, OTA_E_FORMAT, "%s: not a regular file", path);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        int e = errno;
+        close(fd);
+        return ota_err_sys(err, e, "%s: cannot set flags", path);
     }
     *out = fd;
     return OTA_OK;

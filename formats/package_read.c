@@ -129,7 +129,7 @@ static int shadow_header(struct ota_pkg_reader *r)
     for (int k = 148; k < 154; k++)
         strict &= h[k] >= '0' && h[k] <= '7';
     if (!strict || parse_octal(&sum_stored, h + 148, 6) != 0) {
-        snprintf(msg, sizeof msg, "tar header after '%s': malformed checksum field", r->sh_name);
+        snprintf(msg, sizeof msg, "tar header '%s': malformed checksum field", r->sh_name);
         return shadow_fail(r, OTA_E_FORMAT, msg, r->hdr_offset);
     }
     uint64_t sum = 0;
@@ -148,6 +148,18 @@ static int shadow_header(struct ota_pkg_reader *r)
                  r->sh_name, typeflag_name(h[156]));
         return shadow_fail(r, OTA_E_FORMAT, msg, r->hdr_offset);
     }
+    /* after the name's NUL, and in the link name, only zeros: a name field is one name */
+    size_t nl = strnlen((const char *)h, 100);
+    for (size_t k = nl; k < 100; k++)
+        if (h[k]) {
+            snprintf(msg, sizeof msg, "tar header '%s': bytes after the end of the name", r->sh_name);
+            return shadow_fail(r, OTA_E_FORMAT, msg, r->hdr_offset);
+        }
+    for (size_t k = 157; k < 257; k++)
+        if (h[k]) {
+            snprintf(msg, sizeof msg, "tar header '%s': a link name on a regular file", r->sh_name);
+            return shadow_fail(r, OTA_E_FORMAT, msg, r->hdr_offset);
+        }
     if (h[345] != '\0') { /* ustar prefix: our names are short, so a prefix is a trick */
         snprintf(msg, sizeof msg, "tar entry '%s' uses a path prefix", r->sh_name);
         return shadow_fail(r, OTA_E_FORMAT, msg, r->hdr_offset);
@@ -276,8 +288,11 @@ static ssize_t audited_read(struct ota_pkg_reader *r, uint8_t *buf, size_t cap)
         r->src_eof = 1;
         if (r->sh != SH_END) { /* libarchive will fail too; ours names the place */
             char msg[200];
-            snprintf(msg, sizeof msg, "package truncated %s '%s'",
-                     r->sh == SH_HDR ? "after" : "inside", r->sh_name);
+            if (r->offset == 0)
+                snprintf(msg, sizeof msg, "package is empty");
+            else
+                snprintf(msg, sizeof msg, "package truncated %s '%s'",
+                         r->sh == SH_HDR ? "after" : "inside", r->sh_name);
             shadow_fail(r, OTA_E_FORMAT, msg, r->offset);
         }
         return 0;
@@ -403,6 +418,8 @@ static enum ota_status next_entry(struct ota_pkg_reader *r, struct archive_entry
                                   struct ota_err *err)
 {
     int ar = archive_read_next_header(r->a, e);
+    if (ar == ARCHIVE_EOF && r->sh_err.code) /* libarchive saw an end, we saw a truncation */
+        return arc_error(r, err, "package");
     if (ar == ARCHIVE_EOF)
         return OTA_E_NOENT;
     if (ar != ARCHIVE_OK)

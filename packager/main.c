@@ -34,7 +34,8 @@ static const char HELP_MAIN[] =
     "    lint       check the certificates in a package or in certificate files\n"
     "\n"
     "EXIT STATUS\n"
-    "    0 done; 1 rejected (bad signature, corrupt or hostile input); 2 usage error;\n"
+    "    0 done; 1 rejected (bad signature, corrupt or hostile input, an input file that\n"
+    "    does not exist); 2 usage error;\n"
     "    3 system failure (I/O, disk full, permissions). Failures print one line to stderr.\n";
 
 static const char HELP_KEYGEN[] =
@@ -259,13 +260,20 @@ static int load_seckey(struct ota_seckey **keys, size_t *n, const char *path, st
 static int source_date(int64_t *out, struct ota_err *err)
 {
     const char *s = getenv("SOURCE_DATE_EPOCH");
+    int64_t now = (int64_t)time(NULL);
     if (!s) {
-        *out = (int64_t)time(NULL);
+        *out = now;
         return OTA_OK;
     }
     uint64_t v;
     if (ota_parse_u64(&v, s, 253402300799ull) != 0) /* up to 9999-12-31 */
         return ota_err_set(err, OTA_E_USAGE, "SOURCE_DATE_EPOCH: not a number of seconds");
+    /* devices take a confirmed package's creation time as a floor for their clock: one
+     * from the future makes them refuse later packages created before it as expired */
+    if ((int64_t)v > now + 86400)
+        fprintf(stderr, PROG " build: warning: SOURCE_DATE_EPOCH is %lld days in the future; "
+                        "devices that confirm this package will take that as the time\n",
+                (long long)(((int64_t)v - now) / 86400));
     *out = (int64_t)v;
     return OTA_OK;
 }
@@ -743,8 +751,10 @@ int main(int argc, char **argv)
                  {"verify", cmd_verify},
                  {"inspect", cmd_inspect},
                  {"lint", ota_cli_lint}};
-    if (argc < 2)
-        return fputs(HELP_MAIN, stderr), 2;
+    if (argc < 2) {
+        fprintf(stderr, PROG ": missing verb (see 'otapack --help')\n");
+        return 2;
+    }
     const char *verb = argv[1];
     if (!strcmp(verb, "--help") || !strcmp(verb, "-h") || !strcmp(verb, "help"))
         return fputs(HELP_MAIN, stdout), 0;

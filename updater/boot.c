@@ -90,6 +90,7 @@ static enum ota_status reload_current(struct ota_device *d, unsigned gen, struct
         if (ota_manifest_parse_mem(&m, buf, len, NULL) == OTA_OK) {
             d->has_manifest = ota_sha256_mem(d->cur_manifest_sha256, buf, len, NULL) == OTA_OK;
             d->cur_sv = m.security_version;
+            d->cur_created = m.created;
             ota_manifest_free(&m);
         }
         free(buf);
@@ -201,6 +202,8 @@ enum ota_status ota_device_confirm(struct ota_device *d, struct ota_boot_result 
     res->trial = d->cur_trials;
     if (d->has_manifest && d->cur_sv > d->sv_floor)
         d->sv_floor = d->cur_sv;
+    if (d->has_manifest && d->cur_created > d->time_floor)
+        d->time_floor = d->cur_created;
     /* the floor is also recomputed from the confirmed generation at every open, so a crash
      * before this write loses nothing */
     (void)ota_device_save_state(d, NULL);

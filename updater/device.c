@@ -727,11 +727,12 @@ static enum ota_status load_current(struct ota_device *d, struct ota_err *err)
         return ota_err_prefix(err, "%s: running generation", d->base);
     d->has_manifest = 1;
     d->cur_sv = m.security_version;
+    d->cur_created = m.created;
     /* a confirmed generation's security version is the floor; a pending one's becomes the
      * floor only when it is confirmed (so a rollback from it stays possible) */
     if (d->cur_state == OTA_GEN_CONFIRMED && m.security_version > d->sv_floor)
         d->sv_floor = m.security_version;
-    if (m.created > d->time_floor)
+    if (d->cur_state == OTA_GEN_CONFIRMED && m.created > d->time_floor)
         d->time_floor = m.created;
     ota_manifest_free(&m);
     return OTA_OK;
@@ -860,9 +861,16 @@ enum ota_status ota_device_open(struct ota_device **out, const char *root, enum 
     } else {
         snprintf(d->root, sizeof d->root, "%s", root);
     }
-    snprintf(d->base, sizeof d->base, "%s%s" OTA_DEVICE_DIR, root,
-             root[0] && root[strlen(root) - 1] == '/' ? "" : "/");
-    enum ota_status rc = ota_fs_open_dir(&d->rootfd, AT_FDCWD, root, err);
+    enum ota_status rc;
+    if (strlen(root) + sizeof "/" OTA_DEVICE_DIR > sizeof d->base) {
+        rc = ota_err_set(err, OTA_E_USAGE, "device root path too long");
+        goto fail;
+    }
+    memcpy(d->base, root, strlen(root) + 1);
+    if (!root[0] || root[strlen(root) - 1] != '/')
+        strcat(d->base, "/");
+    strcat(d->base, OTA_DEVICE_DIR);
+    rc = ota_fs_open_dir(&d->rootfd, AT_FDCWD, root, err);
     if (rc) {
         ota_err_prefix(err, "device root");
         goto fail;

@@ -41,6 +41,7 @@ struct ota_device {
     int has_manifest;
     uint8_t cur_manifest_sha256[OTA_SHA256_LEN];
     uint64_t cur_sv;
+    int64_t cur_created;
     enum ota_boot_state cur_state;
     unsigned cur_trials;
     char cur_reason[256];

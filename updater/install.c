@@ -399,6 +399,13 @@ enum ota_status ota_device_install(struct ota_device *d, int fd, int64_t now,
     snprintf(res->version, sizeof res->version, "%s", m.version);
     res->security_version = m.security_version;
     if (identical) {
+        /* the same release again: nothing to do, but only for an intact copy of it */
+        for (size_t i = 0; !rc && i < m.n_payloads; i++)
+            rc = ota_pkg_reader_payload(r, &m, i, OTA_SINK_RAW, NULL, NULL, err);
+        if (!rc)
+            rc = ota_pkg_reader_finish(r, &m, err);
+        if (rc)
+            goto done;
         res->already_installed = 1;
         res->generation = d->cur_gen;
         goto done;
@@ -463,15 +470,14 @@ enum ota_status ota_device_install(struct ota_device *d, int fd, int64_t now,
     d->cur_gen = gen;
     d->has_manifest = 1;
     d->cur_sv = m.security_version;
+    d->cur_created = m.created;
     d->cur_state = OTA_GEN_PENDING;
     d->cur_trials = 0;
     memcpy(d->cur_slot, s.target, sizeof d->cur_slot);
     memcpy(d->cur_manifest_sha256, msha, OTA_SHA256_LEN);
-    /* the security floor rises when the generation is confirmed; trusted time rises now,
-     * since it only depends on the package having verified */
-    if (m.created > d->time_floor)
-        d->time_floor = m.created;
-    (void)ota_device_save_state(d, NULL);
+    /* both floors (security version, trusted time) rise when the generation is confirmed:
+     * a package with a wrong, far-future creation time that is rolled back must not leave
+     * the device refusing every later package as expired */
     (void)ota_device_gc(d, gen, old, NULL);
     (void)ota_bootenv_sync(d, NULL);
     res->generation = gen;

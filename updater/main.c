@@ -39,9 +39,10 @@ static const char HELP_MAIN[] =
     "    --root DIR   device root (default /); state lives in DIR/var/lib/otapack\n"
     "\n"
     "EXIT STATUS\n"
-    "    0 done; 1 rejected (signature, policy, corrupt or hostile input) with nothing\n"
-    "    changed; 2 usage error; 3 system failure (I/O, disk full, permissions, device busy)\n"
-    "    with nothing changed. Failures print one line to stderr.\n";
+    "    0 done; 1 rejected (signature, policy, corrupt or hostile input, a package file that\n"
+    "    does not exist) with nothing changed; 2 usage error; 3 system failure (I/O, disk\n"
+    "    full, permissions, device busy) with nothing changed. Failures print one line to\n"
+    "    stderr; warnings (not failures) print lines starting 'otaupdate: warning:'.\n";
 
 static const char HELP_INIT[] =
     "NAME\n"
@@ -103,7 +104,9 @@ static const char HELP_INSTALL[] =
     "    floor). While a generation is pending, install refuses a different package.\n"
     "    Installing the identical package again does nothing and exits 0. Install refuses\n"
     "    early (exit 3) when the file system cannot hold the images.\n"
-    "    A rejected package changes nothing and leaves no file behind.\n"
+    "    A rejected package changes nothing and leaves no file behind, with one exception:\n"
+    "    on a device with raw A/B slots, the inactive half is scratch space, and the older\n"
+    "    generation that used it stops being a rollback target before it is written.\n"
     "\n"
     "EXAMPLE\n"
     "    curl -fsS https://updates.example.com/acme-1.2.ota | otaupdate install -\n";
@@ -690,8 +693,10 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (i >= argc)
-        return fputs(HELP_MAIN, stderr), 2;
+    if (i >= argc) {
+        fprintf(stderr, PROG ": missing verb (see 'otaupdate --help')\n");
+        return 2;
+    }
     if (!*root) {
         fprintf(stderr, PROG ": --root: empty path\n");
         return 2;
