@@ -363,12 +363,23 @@ enum ota_status ota_chain_verify(const struct ota_certlist *chain, const struct 
     }
     X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
     X509_VERIFY_PARAM_set_time(vp, (time_t)t);
-    /* like a TLS client's default: roots are trust anchors, intermediates come from the
-     * server; no partial chains (pinning an intermediate is what broke devices) */
+    /* The question is whether the store holds a root that anchors this chain: the server's
+     * own certificates get renewed without a release, so their dates are not checked
+     * here; the anchor's are (below). Roots are trust anchors, intermediates come from the
+     * server, no partial chains (pinning an intermediate is what broke devices). */
+    X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_NO_CHECK_TIME);
     if (X509_verify_cert(ctx) != 1) {
         int e = X509_STORE_CTX_get_error(ctx);
         rc = ota_err_set(err, OTA_E_SIGNATURE, "%s", X509_verify_cert_error_string(e));
+        goto out;
     }
+    STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
+    X509 *anchor = path && sk_X509_num(path) > 0 ? sk_X509_value(path, sk_X509_num(path) - 1)
+                                                 : NULL;
+    time_t tt = (time_t)t;
+    if (!anchor || X509_cmp_time(X509_get0_notAfter(anchor), &tt) <= 0 ||
+        X509_cmp_time(X509_get0_notBefore(anchor), &tt) > 0)
+        rc = ota_err_set(err, OTA_E_SIGNATURE, "the root that anchors it is not valid now");
 out:
     X509_STORE_CTX_free(ctx);
     sk_X509_free(untrusted);

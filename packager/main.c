@@ -285,7 +285,11 @@ static int lint_inputs(const struct ota_build_opts *o)
     struct ota_lint_report rep;
     struct ota_err err;
     ota_err_clear(&err);
+    /* devices judge certificates at their trusted time, which this package's creation time
+     * raises: lint at the later of now and that */
     int64_t now = (int64_t)time(NULL);
+    if (o->created > now)
+        now = o->created;
     int ret = 0;
     for (size_t i = 0; !ret && i < o->n_trust_add + (o->trust_replace != NULL) +
                                         (o->server_chain != NULL); i++) {
@@ -311,6 +315,17 @@ static int lint_inputs(const struct ota_build_opts *o)
             if (ota_lint_failed(&rep, OTA_LINT_DEFAULT))
                 ret = 1;
         }
+        /* adding and removing the same root in one package says two things at once */
+        for (size_t j = 0; !ret && role == OTA_LINT_ROLE_TRUST && j < l.n; j++)
+            for (size_t k = 0; !ret && k < o->n_trust_remove; k++) {
+                uint8_t fp[OTA_SHA256_LEN];
+                if (ota_fingerprint_parse(fp, o->trust_remove[k]) == 0 &&
+                    !memcmp(fp, l.v[j].sha256, OTA_SHA256_LEN)) {
+                    fprintf(stderr, PROG " build: --trust-remove %.16s...: the same root is also "
+                                    "added by %s\n", l.v[j].fingerprint, path);
+                    ret = 2;
+                }
+            }
         ota_lint_report_free(&rep);
         ota_certs_free(&l);
     }

@@ -524,7 +524,8 @@ static int run(const struct target *t, int argc, char **argv)
     char **sargv = argv + 1;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(sargc, sargv, "h", opts, NULL)) != -1) {
+    int li = -1;
+    while ((c = getopt_long(sargc, sargv, "h", opts, &li)) != -1) {
         if (c == 'h')
             return fputs(SUBS[k].help, stdout), 0;
         if (c == O_JSON && (sub == SUB_LIST || sub == SUB_INFO || sub == SUB_SPACE))
@@ -533,9 +534,12 @@ static int run(const struct target *t, int argc, char **argv)
             password_file = optarg;
         else if (c == '?' && optopt == O_PASSWORD_FILE)
             return usage(name, "--password-file needs a file name ('-' for standard input)");
-        else
+        else if (c == '?')
             return usage(name, "unknown option '%s'",
                          ota_printable(shown, sizeof shown, sargv[optind - 1], 64));
+        else /* an option of another sub-verb */
+            return usage(name, "unknown option '--%s'", opts[li].name);
+        li = -1;
     }
     if (sargc - optind != SUBS[k].n_args) {
         static const char *const expected[] = {

@@ -243,9 +243,10 @@ static enum ota_status init_trust(struct ota_certlist *trust, struct ota_certlis
             }
             i++;
         }
-        if (!rc && trust->n == 0)
-            rc = ota_err_set(err, OTA_E_FORMAT, "--truststore %s: no valid CA certificate",
-                             o->truststore);
+        if (!rc && trust->n == 0) /* say why, since the warnings are not printed on failure */
+            rc = ota_err_set(err, OTA_E_FORMAT, "--truststore %s: no valid CA certificate%s%.300s",
+                             o->truststore, w && w->n ? "; " : "",
+                             w && w->n ? w->msg[w->n - 1] + strlen("--truststore: ") : "");
         if (!rc)
             ota_certs_sort(trust);
     }

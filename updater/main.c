@@ -67,7 +67,8 @@ static const char HELP_INIT[] =
     "    --threshold N          distinct trusted signatures a package needs (default 1)\n"
     "    --truststore PEM|DIR   the initial Trusted Root Store: a PEM bundle, or a folder of\n"
     "                           PEM/DER files (such as /usr/share/ca-certificates/mozilla);\n"
-    "                           every certificate must be a CA valid now\n"
+    "                           a certificate that is not a CA is an error; expired and\n"
+    "                           not-yet-valid ones are left out, each with a warning\n"
     "    --server-chain PEM     the chain (leaf first) the update server presents; every\n"
     "                           later package must leave a trust store that validates it\n"
     "                           (or declare a new chain, or be built with --allow-lockout)\n"
@@ -271,10 +272,10 @@ static int cmd_init(const char *root, int argc, char **argv)
     struct ota_warnings w;
     memset(&w, 0, sizeof w);
     enum ota_status rc = ota_device_init(root, &o, &w, &err);
+    if (rc) /* the failure is the one line; what was left out no longer matters */
+        return fail(&err);
     for (size_t i = 0; i < w.n; i++)
         fprintf(stderr, PROG ": warning: %s\n", w.msg[i]);
-    if (rc)
-        return fail(&err);
     printf("initialised %s/" OTA_DEVICE_DIR ": product %s, %zu trusted key%s\n",
            strcmp(root, "/") ? root : "", o.product, o.n_keys, o.n_keys == 1 ? "" : "s");
     return 0;
@@ -537,10 +538,20 @@ static int cmd_trust(const char *root, int argc, char **argv)
     int ret = 0;
     if (!strcmp(sub, "path")) {
         char capath[4200], bundle[4200];
-        if (ota_device_trust_paths(d, capath, sizeof capath, bundle, sizeof bundle, &err))
+        struct ota_certlist l;
+        if (ota_device_trust_paths(d, capath, sizeof capath, bundle, sizeof bundle, &err) ||
+            ota_device_trust_list(d, &l, &err)) {
             ret = fail(&err);
-        else
-            printf("%s\n%s\n", capath, bundle);
+        } else {
+            if (l.n == 0) {
+                fprintf(stderr, PROG ": trust path: the running generation has no trust store "
+                                "(provision one with init --truststore, or ship --trust-add)\n");
+                ret = 1;
+            } else {
+                printf("%s\n%s\n", capath, bundle);
+            }
+            ota_certs_free(&l);
+        }
         ota_device_close(d);
         return ret;
     }

@@ -182,7 +182,12 @@ enum ota_status ota_trust_apply(struct ota_certlist *result, struct ota_certlist
         ota_certs_remove(result, (size_t)at);
     }
     if (touched && result->n == 0) {
-        rc = ota_err_set(err, OTA_E_FORMAT, "trust: the update would leave the trust store empty");
+        char d[256] = "";
+        if (current->n == 1)
+            ota_cert_describe(d, sizeof d, &current->v[0]);
+        rc = ota_err_set(err, OTA_E_FORMAT,
+                         "trust: the update would leave the trust store empty%s%s%s",
+                         d[0] ? " (it removes " : "", d, d[0] ? ", the last root)" : "");
         goto fail;
     }
     /* 4. the device must still reach its update server: the chain it will present from
@@ -201,12 +206,14 @@ enum ota_status ota_trust_apply(struct ota_certlist *result, struct ota_certlist
                                  d, verr.msg);
                 goto fail;
             }
-            warn(w, "trust: allowed by --allow-lockout: the new trust store does not validate "
-                    "the update server ",
+            /* a chain the store cannot anchor is not kept: it would refuse every later
+             * package; the next one that matters declares the new chain */
+            warn(w, "trust: allowed by --allow-lockout; no server chain is recorded from now on: "
+                    "the new trust store does not anchor ",
                  d);
-        }
-        if ((rc = copy_list(chain_out, chain, err)))
+        } else if ((rc = copy_list(chain_out, chain, err))) {
             goto fail;
+        }
     }
     ota_certs_sort(result);
     return OTA_OK;

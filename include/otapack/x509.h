@@ -76,8 +76,10 @@ int ota_fingerprint_parse(uint8_t out[OTA_SHA256_LEN], const char *s) OTA_WUR;
 /* "CN=..., O=... (sha256 ab12cd34...)": how messages name a certificate. */
 void ota_cert_describe(char *out, size_t outsz, const struct ota_cert *c);
 
-/* Verifies chain (leaf first, then intermediates) against roots at time t: 0 if a path to
- * one of the roots validates, -1 with a reason in err otherwise. */
+/* Checks that roots anchor chain (leaf first, then intermediates): a path from the leaf to
+ * one of the roots exists with valid signatures and constraints, and that root is valid at
+ * time t. The dates of the chain's own certificates are not checked: servers renew them
+ * without a release, and the question is whether the device holds the right root. */
 enum ota_status ota_chain_verify(const struct ota_certlist *chain, const struct ota_certlist *roots,
                                  int64_t t, struct ota_err *err) OTA_WUR;
 
