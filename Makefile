@@ -6,7 +6,7 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build build-asan demo check check-fast check-asan bench fuzz install clean
+.PHONY: all deps build build-asan demo check check-fast check-asan check-valgrind bench fuzz install clean
 
 all: build
 
@@ -34,6 +34,10 @@ check-fast: build
 check-asan: build-asan
 	@cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
+
+# The CLI integration tests with every otapack/otaupdate run under valgrind (slow: CI runs it).
+check-valgrind: build
+	@bash tests/valgrind.sh $(BUILD)
 
 # Throughput and memory, as ratios against openssl dgst and cp in the same run.
 bench: deps

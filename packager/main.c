@@ -11,6 +11,7 @@
 
 #include "otapack/codec.h"
 #include "otapack/fsio.h"
+#include "otapack/certops.h"
 #include "otapack/lint.h"
 #include "otapack/packager.h"
 #include "otapack/x509.h"
@@ -332,6 +333,36 @@ static int lint_inputs(const struct ota_build_opts *o)
     return ret;
 }
 
+/* Validates certificate store operations before anything is written, and warns that a
+ * client key in a package is readable by whoever holds the package. */
+static int check_certops(const char *path)
+{
+    if (!path)
+        return 0;
+    struct ota_err err;
+    ota_err_clear(&err);
+    char *buf;
+    size_t len;
+    if (ota_fs_read_small(&buf, &len, AT_FDCWD, path, OTA_CERTOPS_MAX_SIZE, &err))
+        return fail(&err);
+    struct ota_certops ops;
+    enum ota_status rc = ota_certops_parse_mem(&ops, buf, len, &err);
+    free(buf);
+    if (rc) {
+        ota_err_prefix(&err, "--certstore %s", path);
+        return fail(&err);
+    }
+    for (size_t i = 0; i < ops.n; i++)
+        if (ops.v[i].op == OTA_CERTOP_INSTALL_CLIENT)
+            fprintf(stderr,
+                    PROG " build: warning: --certstore %s: '%s' puts a private key in the "
+                         "package; packages are signed, not encrypted: ship it only to the one "
+                         "device it belongs to, over a confidential channel\n",
+                    path, ops.v[i].id);
+    ota_certops_free(&ops);
+    return 0;
+}
+
 static int cmd_build(int argc, char **argv)
 {
     enum { O_PRODUCT = 256, O_VERSION, O_SV, O_IMAGE, O_HW, O_EXP, O_COMP, O_KEY, O_TADD, O_TREM,
@@ -478,7 +509,7 @@ static int cmd_build(int argc, char **argv)
         ret = fail(&err);
         goto done;
     }
-    if ((ret = lint_inputs(&o)) != 0)
+    if ((ret = lint_inputs(&o)) != 0 || (ret = check_certops(o.certstore_ops)) != 0)
         goto done;
     o.keys = (const struct ota_seckey *const *)keys;
     o.n_keys = n_keys;

@@ -123,10 +123,11 @@ static const char HELP_INSTALL_CLIENT[] =
     "    Installs the certificate in CERT.pem and the private key in KEY.pem under ID,\n"
     "    replacing an entry of that identifier. The key is one PEM private key (PKCS#8,\n"
     "    encrypted or not, or a traditional RSA or EC key); it must match the certificate.\n"
-    "    An encrypted key is decrypted with the password in F (its first line; '-' reads it\n"
-    "    from standard input; at most 256 bytes). The key is stored unencrypted, as PKCS#8,\n"
-    "    in the store file, which only its owner may read (mode 0600); the password is not\n"
-    "    kept. Passwords are never taken on the command line, where other users see them.\n"
+    "    An encrypted key is decrypted with the password in F: one line of at most 256\n"
+    "    bytes (a final line end is not part of it); '-' reads it from standard input. The\n"
+    "    key is stored unencrypted, as PKCS#8, in the store file, which only its owner may\n"
+    "    read (mode 0600); the password is not kept. Passwords are never taken on the\n"
+    "    command line, where other users see them.\n"
     "\n"
     "OPTIONS\n"
     "    --password-file F   read the key's password from F ('-': standard input)\n"
@@ -247,8 +248,8 @@ static enum ota_status session_open(struct session *s, const struct target *t, i
     if (!t->root)
         return ota_certstore_open(&s->cs, t->dirfd, 0, err);
     /* reading does not wait for an install that holds the lock (like 'status') */
-    enum ota_status rc = ota_device_open(&s->dev, t->root,
-                                         changes ? OTA_OPEN_WRITE : OTA_OPEN_PREFER_WRITE, err);
+    enum ota_status rc =
+        ota_device_open(&s->dev, t->root, changes ? OTA_OPEN_WRITE : OTA_OPEN_PREFER_WRITE, err);
     if (rc)
         return rc;
     if ((rc = ota_device_certstore(s->dev, &s->cs, err))) {
@@ -311,7 +312,7 @@ static void free_secret(char *p, size_t len)
     }
 }
 
-/* The password of a password file: its first line, without the line end. */
+/* The password of a password file: its one line, without the line end. */
 static enum ota_status read_password(char **out, size_t *outlen, const char *path,
                                      struct ota_err *err)
 {
@@ -440,8 +441,7 @@ static int do_list(const struct ota_certstore *cs, int as_json, struct ota_err *
     return as_json ? print_json(arr, "list") : 0;
 }
 
-static int do_info(const struct ota_certstore *cs, const char *id, int as_json,
-                   struct ota_err *err)
+static int do_info(const struct ota_certstore *cs, const char *id, int as_json, struct ota_err *err)
 {
     struct info in;
     char t[OTA_TIME_STR_LEN];
@@ -467,12 +467,13 @@ static int do_space(const struct ota_certstore *cs, int as_json)
 {
     if (as_json) {
         json_t *o = json_object();
-        if (o && (json_object_set_new(o, "count", json_integer((json_int_t)ota_certstore_count(cs))) ||
-                  json_object_set_new(o, "used", json_integer((json_int_t)ota_certstore_used(cs))) ||
-                  json_object_set_new(o, "capacity",
-                                      json_integer((json_int_t)ota_certstore_capacity(cs))) ||
-                  json_object_set_new(o, "available",
-                                      json_integer((json_int_t)ota_certstore_available(cs))))) {
+        if (o &&
+            (json_object_set_new(o, "count", json_integer((json_int_t)ota_certstore_count(cs))) ||
+             json_object_set_new(o, "used", json_integer((json_int_t)ota_certstore_used(cs))) ||
+             json_object_set_new(o, "capacity",
+                                 json_integer((json_int_t)ota_certstore_capacity(cs))) ||
+             json_object_set_new(o, "available",
+                                 json_integer((json_int_t)ota_certstore_available(cs))))) {
             json_decref(o);
             o = NULL;
         }

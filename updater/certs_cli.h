@@ -20,11 +20,4 @@ int ota_cli_certs(const char *root, int argc, char **argv);
  * that provision a store folder directly. */
 int ota_cli_certs_dir(int dirfd, int argc, char **argv);
 
-/* Provided by the device library (device.h): opens the certificate store of the running
- * generation, with the device lock held when d was opened for writing; changes made through
- * it apply to the running generation. The caller closes it with ota_certstore_close before
- * ota_device_close. Declared here until device.h declares it (then remove this copy). */
-enum ota_status ota_device_certstore(struct ota_device *d, struct ota_certstore **cs,
-                                     struct ota_err *err) OTA_WUR;
-
 #endif

@@ -59,7 +59,7 @@ struct ota_certstore {
 
 /* Whether an apply may treat "delete a missing entry" as done. */
 enum missing_delete {
-    MISSING_DELETE_FAILS = 0, /* the single call: Azure Sphere's ENOENT */
+    MISSING_DELETE_FAILS = 0,   /* the single call: Azure Sphere's ENOENT */
     MISSING_DELETE_IS_DONE = 1, /* a payload: a device that missed packages catches up */
 };
 
@@ -227,8 +227,8 @@ static enum ota_status load_cert(struct entry *e, const char *pem, size_t len, s
     rc = ota_cert_pem(&canon, &canon_len, &l.v[0], err);
     if (rc == OTA_OK && canon_len > OTA_CERTSTORE_MAX_CERT) {
         free(canon);
-        rc = ota_err_set(err, OTA_E_LIMIT, "certificate: %zu bytes as PEM, more than %u",
-                         canon_len, OTA_CERTSTORE_MAX_CERT);
+        rc = ota_err_set(err, OTA_E_LIMIT, "certificate: %zu bytes as PEM, more than %u", canon_len,
+                         OTA_CERTSTORE_MAX_CERT);
     }
     if (rc == OTA_OK) {
         e->cert = canon;
@@ -261,6 +261,7 @@ static int password_cb(char *buf, int size, int rwflag, void *u)
 static enum ota_status key_shape(const char *pem, size_t len, int *encrypted, struct ota_err *err)
 {
     *encrypted = 0;
+    ERR_clear_error(); /* the loop reads the queue to tell the end from an error */
     BIO *b = BIO_new_mem_buf(pem, (int)len);
     if (!b)
         return ota_err_set(err, OTA_E_NOMEM, "out of memory");
@@ -306,8 +307,8 @@ static enum ota_status key_shape(const char *pem, size_t len, int *encrypted, st
 
 /* Decrypts key_pem (from outside) with the password, checks that it matches the entry's
  * certificate, and stores it in e as unencrypted PKCS#8 PEM. */
-static enum ota_status load_key(struct entry *e, const char *pem, size_t len,
-                                const char *password, struct ota_err *err)
+static enum ota_status load_key(struct entry *e, const char *pem, size_t len, const char *password,
+                                struct ota_err *err)
 {
     if (!pem && len)
         return ota_err_set(err, OTA_E_USAGE, "private key: NULL with a length");
@@ -317,8 +318,8 @@ static enum ota_status load_key(struct entry *e, const char *pem, size_t len,
         return ota_err_set(err, OTA_E_LIMIT, "private key: %zu bytes, more than %u", len,
                            OTA_CERTSTORE_MAX_KEY);
     struct password pw = {password, 0};
-    if (password && (pw.len = strnlen(password, OTA_CERTSTORE_MAX_PASSWORD + 1)) >
-                        OTA_CERTSTORE_MAX_PASSWORD)
+    if (password &&
+        (pw.len = strnlen(password, OTA_CERTSTORE_MAX_PASSWORD + 1)) > OTA_CERTSTORE_MAX_PASSWORD)
         return ota_err_set(err, OTA_E_LIMIT, "password: longer than %u bytes",
                            OTA_CERTSTORE_MAX_PASSWORD);
     int encrypted;
@@ -336,7 +337,8 @@ static enum ota_status load_key(struct entry *e, const char *pem, size_t len,
     pk = PEM_read_bio_PrivateKey(in, NULL, password_cb, &pw);
     if (!pk) {
         if (encrypted && !password)
-            rc = ota_err_set(err, OTA_E_FORMAT, "private key is encrypted and no password was given");
+            rc = ota_err_set(err, OTA_E_FORMAT,
+                             "private key is encrypted and no password was given");
         else if (encrypted)
             rc = ota_err_set(err, OTA_E_FORMAT,
                              "private key does not decrypt with the password given");
@@ -356,9 +358,13 @@ static enum ota_status load_key(struct entry *e, const char *pem, size_t len,
     }
     char *p;
     long n = BIO_get_mem_data(out, &p);
-    if (n <= 0 || (size_t)n > OTA_CERTSTORE_MAX_KEY) {
-        rc = ota_err_set(err, OTA_E_LIMIT, "private key: %ld bytes as PKCS#8 PEM, more than %u",
-                         n, OTA_CERTSTORE_MAX_KEY);
+    if (n <= 0) {
+        rc = ota_err_set(err, OTA_E_CRYPTO, "private key: cannot encode as PKCS#8");
+        goto out;
+    }
+    if ((size_t)n > OTA_CERTSTORE_MAX_KEY) {
+        rc = ota_err_set(err, OTA_E_LIMIT, "private key: %ld bytes as PKCS#8 PEM, more than %u", n,
+                         OTA_CERTSTORE_MAX_KEY);
         goto out;
     }
     if (!(e->key = dup_mem(p, (size_t)n))) {
@@ -498,8 +504,8 @@ static void wipe_json_keys(json_t *root)
 }
 
 /* A string member of at most max bytes (borrowed from the document). */
-static enum ota_status get_str(const char **out, size_t *len, const json_t *obj,
-                               const char *key, size_t max, const char *what, struct ota_err *err)
+static enum ota_status get_str(const char **out, size_t *len, const json_t *obj, const char *key,
+                               size_t max, const char *what, struct ota_err *err)
 {
     json_t *v = json_object_get(obj, key);
     if (!v)
@@ -550,8 +556,7 @@ static enum ota_status parse_entry(struct entry *e, const json_t *j, const char 
     return OTA_OK;
 }
 
-static enum ota_status parse_set(struct set *s, const char *buf, size_t len,
-                                 struct ota_err *err)
+static enum ota_status parse_set(struct set *s, const char *buf, size_t len, struct ota_err *err)
 {
     const char *what = OTA_CERTSTORE_FILE;
     memset(s, 0, sizeof *s);
@@ -599,8 +604,7 @@ static enum ota_status parse_set(struct set *s, const char *buf, size_t len,
         s->n = i + 1;
         if (i > 0 && strcmp(s->v[i - 1].id, s->v[i].id) >= 0) {
             rc = ota_err_set(err, OTA_E_FORMAT, "%s: entry '%s' %s", what, s->v[i].id,
-                             strcmp(s->v[i - 1].id, s->v[i].id) ? "out of order"
-                                                                 : "appears twice");
+                             strcmp(s->v[i - 1].id, s->v[i].id) ? "out of order" : "appears twice");
             goto out;
         }
     }
@@ -625,9 +629,8 @@ static enum ota_status capacity_check(size_t *capacity, struct ota_err *err)
     if (*capacity == 0)
         *capacity = OTA_CERTSTORE_DEFAULT_CAPACITY;
     if (*capacity > OTA_CERTSTORE_MAX_CAPACITY)
-        return ota_err_set(err, OTA_E_USAGE,
-                           "certificate store: capacity %zu bytes, more than %u", *capacity,
-                           OTA_CERTSTORE_MAX_CAPACITY);
+        return ota_err_set(err, OTA_E_USAGE, "certificate store: capacity %zu bytes, more than %u",
+                           *capacity, OTA_CERTSTORE_MAX_CAPACITY);
     return OTA_OK;
 }
 
@@ -785,8 +788,8 @@ static enum ota_status commit(struct ota_certstore *cs, struct set *work, const 
                          what, after - before, cs->capacity > before ? cs->capacity - before : 0,
                          cs->capacity);
     else if (work->n > cs->s.n && work->n > OTA_CERTSTORE_MAX_ENTRIES)
-        rc = ota_err_set(err, OTA_E_NOSPC, "%s: certificate store full: more than %u entries",
-                         what, OTA_CERTSTORE_MAX_ENTRIES);
+        rc = ota_err_set(err, OTA_E_NOSPC, "%s: certificate store full: more than %u entries", what,
+                         OTA_CERTSTORE_MAX_ENTRIES);
     if (rc == OTA_OK && cs->dirfd >= 0) {
         char *buf = NULL;
         size_t len = 0;
@@ -809,8 +812,8 @@ static enum ota_status commit(struct ota_certstore *cs, struct set *work, const 
 }
 
 static enum ota_status apply_ops(struct ota_certstore *cs, const struct ota_certop *ops, size_t n,
-                                 enum missing_delete missing, const char *what,
-                                 int numbered, struct ota_err *err)
+                                 enum missing_delete missing, const char *what, int numbered,
+                                 struct ota_err *err)
 {
     struct set work;
     enum ota_status rc = set_copy(&work, &cs->s, err);
@@ -833,8 +836,7 @@ enum ota_status ota_certstore_apply(struct ota_certstore *cs, const struct ota_c
     if (ops->n > OTA_CERTOPS_MAX)
         return ota_err_set(err, OTA_E_LIMIT, "certstore operations: %zu, more than %u", ops->n,
                            OTA_CERTOPS_MAX);
-    return apply_ops(cs, ops->v, ops->n, MISSING_DELETE_IS_DONE, "certstore operations", 1,
-                     err);
+    return apply_ops(cs, ops->v, ops->n, MISSING_DELETE_IS_DONE, "certstore operations", 1, err);
 }
 
 /* The single calls: one operation, its message naming operation and id. The id was checked
@@ -900,8 +902,7 @@ enum ota_status ota_certstore_install_client(struct ota_certstore *cs, const cha
     return apply_single(cs, &o, err);
 }
 
-enum ota_status ota_certstore_delete(struct ota_certstore *cs, const char *id,
-                                     struct ota_err *err)
+enum ota_status ota_certstore_delete(struct ota_certstore *cs, const char *id, struct ota_err *err)
 {
     struct ota_certop o;
     enum ota_status rc = single_op(&o, OTA_CERTOP_DELETE, id, NULL, err);
@@ -1096,8 +1097,10 @@ enum ota_status ota_certstore_get_key_pem(const struct ota_certstore *cs, const 
 const char *ota_certstore_kind_name(enum ota_certstore_kind kind)
 {
     switch (kind) {
-    case OTA_CERTSTORE_ROOT: return "root";
-    case OTA_CERTSTORE_CLIENT: return "client";
+    case OTA_CERTSTORE_ROOT:
+        return "root";
+    case OTA_CERTSTORE_CLIENT:
+        return "client";
     }
     return "?";
 }

@@ -20,6 +20,7 @@
 #include "otapack/codec.h"
 #include "otapack/fsio.h"
 #include "otapack/x509.h"
+#include "otapack/certstore.h"
 #include "truststore.h"
 
 #define DEVICE_JSON "device.json"
@@ -934,6 +935,36 @@ enum ota_status ota_device_save_state(struct ota_device *d, struct ota_err *err)
     struct last_rollback rb = {d->has_last_rollback, d->rb_from, d->rb_to, d->rb_time,
                                d->rb_reason};
     return write_state_json(d->basefd, d->sv_floor, d->time_floor, &rb, err);
+}
+
+/* ---- certificate store ------------------------------------------------------------ */
+
+enum ota_status ota_device_certstore(struct ota_device *d, struct ota_certstore **cs,
+                                     struct ota_err *err)
+{
+    *cs = NULL;
+    char gname[OTA_GEN_NAME_LEN + 1];
+    int gfd, cfd;
+    ota_gen_name(gname, d->cur_gen);
+    enum ota_status rc = ota_fs_open_dir(&gfd, d->gensfd, gname, err);
+    if (rc)
+        return rc;
+    rc = ota_fs_open_dir(&cfd, gfd, OTA_CERTS_DIR, err);
+    if (rc == OTA_E_NOENT && d->writable) {
+        if (!(rc = ota_fs_mkdir(gfd, OTA_CERTS_DIR, 0700, err)))
+            rc = ota_fs_open_dir(&cfd, gfd, OTA_CERTS_DIR, err);
+    } else if (rc == OTA_E_NOENT) {
+        /* read-only and never written: an empty store (the generation folder holds no
+         * store.json) */
+        cfd = dup(gfd);
+        rc = cfd < 0 ? ota_err_sys(err, errno, "certificate store: cannot open") : OTA_OK;
+    }
+    close(gfd);
+    if (rc)
+        return rc;
+    rc = ota_certstore_open(cs, cfd, 0, err);
+    close(cfd);
+    return rc;
 }
 
 /* ---- trust store ------------------------------------------------------------------ */

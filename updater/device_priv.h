@@ -12,6 +12,7 @@
 #define OTA_CURRENT "current"
 #define OTA_BOOT_JSON "boot.json"
 #define OTA_SLOTS_JSON "slots.json"
+#define OTA_CERTS_DIR "certs"           /* the device certificate store: certs/store.json */
 
 struct ota_device {
     char root[PATH_MAX];

@@ -32,6 +32,8 @@
 #include "otapack/fsio.h"
 #include "otapack/package.h"
 #include "otapack/sigblock.h"
+#include "otapack/certops.h"
+#include "otapack/certstore.h"
 #include "truststore.h"
 
 struct stage {
@@ -47,6 +49,8 @@ struct stage {
     size_t mem_len;
     struct ota_trust_changes trust;
     int trust_touched;
+    struct ota_certops certops;
+    int has_certops;
 };
 
 /* ---- payload handlers: one explicit table, one row per payload type ---------------- */
@@ -163,12 +167,25 @@ static enum ota_status trust_remove_end(struct stage *s, struct ota_err *err)
     return rc ? ota_err_prefix(err, "payload '%s'", s->p->name) : OTA_OK;
 }
 
+static enum ota_status certstore_end(struct stage *s, struct ota_err *err)
+{
+    if (s->has_certops)
+        return ota_err_set(err, OTA_E_FORMAT, "payload '%s': a second certstore payload",
+                           s->p->name);
+    enum ota_status rc = ota_certops_parse_mem(&s->certops, s->mem, s->mem_len, err);
+    if (rc)
+        return ota_err_prefix(err, "payload '%s'", s->p->name);
+    s->has_certops = 1;
+    return OTA_OK;
+}
+
 static const struct payload_handler handlers[] = {
     {OTA_TYPE_IMAGE, image_begin, image_write, image_end},
     {OTA_TYPE_TRUST_ADD, mem_begin, mem_write, trust_add_end},
     {OTA_TYPE_TRUST_REPLACE, mem_begin, mem_write, trust_replace_end},
     {OTA_TYPE_TRUST_REMOVE, mem_begin, mem_write, trust_remove_end},
     {OTA_TYPE_SERVER_CHAIN, mem_begin, mem_write, server_chain_end},
+    {OTA_TYPE_CERTSTORE, mem_begin, mem_write, certstore_end},
 };
 
 static const struct payload_handler *find_handler(const char *type)
@@ -348,6 +365,51 @@ static enum ota_status stage_trust(struct stage *s, int64_t t, struct ota_instal
     return rc;
 }
 
+/* The new generation's certificate store: the running one, with the package's operations
+ * applied all-or-nothing. */
+static enum ota_status stage_certs(struct stage *s, struct ota_err *err)
+{
+    struct ota_device *d = s->d;
+    char gname[OTA_GEN_NAME_LEN + 1];
+    int gfd, cfd = -1;
+    char *buf = NULL;
+    size_t len = 0;
+    ota_gen_name(gname, d->cur_gen);
+    enum ota_status rc = ota_fs_open_dir(&gfd, d->gensfd, gname, err);
+    if (rc)
+        return rc;
+    int have = 0;
+    if (ota_fs_open_dir(&cfd, gfd, OTA_CERTS_DIR, NULL) == OTA_OK) {
+        rc = ota_fs_read_small(&buf, &len, cfd, "store.json", OTA_MAX_BUNDLE_SIZE, err);
+        have = rc == OTA_OK;
+        if (rc == OTA_E_NOENT)
+            rc = OTA_OK;
+        close(cfd);
+    }
+    close(gfd);
+    if (rc || (!have && !s->has_certops)) {
+        free(buf);
+        return rc;
+    }
+    if (!(rc = ota_fs_mkdir(s->stagefd, OTA_CERTS_DIR, 0700, err)) &&
+        !(rc = ota_fs_open_dir(&cfd, s->stagefd, OTA_CERTS_DIR, err))) {
+        if (have)
+            rc = ota_fs_write_atomic(cfd, "store.json", buf, len, 0600, err);
+        if (!rc && s->has_certops) {
+            struct ota_certstore *cs;
+            if (!(rc = ota_certstore_open(&cs, cfd, 0, err))) {
+                rc = ota_certstore_apply(cs, &s->certops, err);
+                ota_certstore_close(cs);
+            }
+            if (rc)
+                ota_err_prefix(err, "certificate store");
+        }
+        close(cfd);
+    }
+    free(buf);
+    return rc;
+}
+
 static enum ota_status write_generation_files(struct stage *s, const char *mj, size_t ml,
                                               const char *sj, size_t sl, struct ota_err *err)
 {
@@ -431,7 +493,7 @@ enum ota_status ota_device_install(struct ota_device *d, int fd, int64_t now,
     int64_t t = now > d->time_floor ? now : d->time_floor;
     if (m.created > t)
         t = m.created;
-    if ((rc = stage_trust(&s, t, res, err)) ||
+    if ((rc = stage_trust(&s, t, res, err)) || (rc = stage_certs(&s, err)) ||
         (rc = write_generation_files(&s, mj, ml, sj, sl, err)))
         goto done;
 
@@ -488,6 +550,8 @@ done:
     ota_slot_free(s.slot);
     free(s.mem);
     ota_trust_changes_free(&s.trust);
+    if (s.has_certops)
+        ota_certops_free(&s.certops);
     if (s.imagesfd >= 0)
         close(s.imagesfd);
     if (s.stagefd >= 0)

@@ -15,6 +15,7 @@
 #include "otapack/device.h"
 #include "otapack/fsio.h"
 #include "otapack/x509.h"
+#include "certs_cli.h"
 
 #define PROG "otaupdate"
 
@@ -31,6 +32,7 @@ static const char HELP_MAIN[] =
     "    install    verify a package and switch to it atomically (pending until confirmed)\n"
     "    status     show what the device runs\n"
     "    trust      list | path | info: the Trusted Root Store of the running generation\n"
+    "    certs      the device certificate store (EAP-TLS roots and client certificates)\n"
     "    boot       run once per boot, early: count a trial boot, roll back after too many\n"
     "    confirm    mark the running generation good\n"
     "    rollback   switch back to the previous generation now\n"
@@ -684,7 +686,7 @@ int main(int argc, char **argv)
     } verbs[] = {{"init", cmd_init},           {"install", cmd_install},
                  {"status", cmd_status},       {"boot", cmd_boot_flow},
                  {"confirm", cmd_boot_flow},   {"rollback", cmd_boot_flow},
-                 {"trust", cmd_trust}};
+                 {"trust", cmd_trust},         {"certs", ota_cli_certs}};
     const char *root = "/";
     int i = 1;
     signal(SIGPIPE, SIG_IGN);

@@ -183,6 +183,16 @@ struct ota_device_status {
 enum ota_status ota_device_status(struct ota_device *d, struct ota_device_status *st,
                                   struct ota_err *err) OTA_WUR;
 
+/* The device certificate store of the running generation (certstore.h): named root CA and
+ * client certificates, for example for EAP-TLS. Opened with the device lock held when d was
+ * opened for writing; changes made through it apply to the running generation (and are not
+ * carried back by a rollback to an earlier generation). Packages change it with 'certstore'
+ * payloads, in the generation switch. Close it with ota_certstore_close before
+ * ota_device_close. */
+struct ota_certstore;
+enum ota_status ota_device_certstore(struct ota_device *d, struct ota_certstore **cs,
+                                     struct ota_err *err) OTA_WUR;
+
 /* The Trusted Root Store of the running generation: the CApath folder and the PEM bundle
  * (stable paths through 'current'), and its certificates. */
 struct ota_certlist;
