@@ -19,7 +19,8 @@ EOS
 done
 export OTAPACK=$W/otapack OTAUPDATE=$W/otaupdate OTA_SRC=$SRC PYTHON3=$(command -v python3)
 fail=0
-for t in cli_roundtrip cli_reject cli_flipbits cli_help; do
+# (cli_help inspects the binaries themselves, and cli_hostile's 700 runs would take an hour)
+for t in cli_roundtrip cli_reject cli_flipbits; do
     start=$SECONDS
     if bash "$SRC/tests/cli/$t.sh" > "$W/$t.out" 2>&1; then
         echo "ok - $t under valgrind ($((SECONDS - start)) s)"
@@ -34,5 +35,5 @@ if [ -n "$bad" ]; then
 fi
 runs=$(ls "$W"/vg.*.log 2>/dev/null | wc -l)
 echo "valgrind: $runs program runs checked"
-echo "$((4 - (fail > 4 ? 4 : fail))) passed, $fail failed"
+echo "$((3 - (fail > 3 ? 3 : fail))) passed, $fail failed"
 [ "$fail" = 0 ]
