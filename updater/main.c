@@ -442,19 +442,29 @@ static void status_text(const struct ota_device_status *st)
     }
 }
 
-static int cmd_status(const char *root, int argc, char **argv)
+/* Options of the read verbs: --json and --help. Returns -1 to go on, else an exit code. */
+static int parse_json_opts(int argc, char **argv, const char *verb, const char *help,
+                           int *as_json)
 {
     static const struct option opts[] = {
         {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int c, as_json = 0;
+    int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'j')
-            as_json = 1;
+            *as_json = 1;
         else if (c == 'h')
-            return fputs(HELP_STATUS, stdout), 0;
+            return fputs(help, stdout), 0;
         else
-            return usage("status", "unknown option");
+            return usage(verb, "unknown option");
     }
+    return -1;
+}
+
+static int cmd_status(const char *root, int argc, char **argv)
+{
+    int as_json = 0, done = parse_json_opts(argc, argv, "status", HELP_STATUS, &as_json);
+    if (done >= 0)
+        return done;
     if (optind != argc)
         return usage("status", "unexpected argument");
     struct ota_err err;
@@ -513,17 +523,9 @@ static json_t *cert_json(const struct ota_cert *c)
 
 static int cmd_trust(const char *root, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int c, as_json = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'j')
-            as_json = 1;
-        else if (c == 'h')
-            return fputs(HELP_TRUST, stdout), 0;
-        else
-            return usage("trust", "unknown option");
-    }
+    int as_json = 0, done = parse_json_opts(argc, argv, "trust", HELP_TRUST, &as_json);
+    if (done >= 0)
+        return done;
     const char *sub = optind < argc ? argv[optind] : NULL;
     if (!sub || (strcmp(sub, "list") && strcmp(sub, "path") && strcmp(sub, "info")))
         return usage("trust", "expected list, path or info");
