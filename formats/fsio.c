@@ -121,12 +121,13 @@ enum ota_status ota_fs_fsync(int fd, const char *what, struct ota_err *err)
     return OTA_OK;
 }
 
-/* After a rename the change is visible and cannot be taken back: a failing folder fsync is
- * retried once before it is reported, since callers at a commit point must then tell the
- * world the state changed while its durability is in doubt. */
+/* After a rename the change is visible and cannot be taken back. A failing folder fsync is
+ * reported, never retried (a second fsync can succeed without the data being safe); callers
+ * at a commit point read the state back to tell "switched, durability in doubt" (a power cut
+ * may still bring back the old state, which is consistent) from "not switched". */
 static enum ota_status fsync_after_rename(int dirfd, const char *what, struct ota_err *err)
 {
-    if (fsync(dirfd) == 0 || fsync(dirfd) == 0)
+    if (fsync(dirfd) == 0)
         return OTA_OK;
     return ota_err_sys(err, errno, "%s: fsync of folder failed", what);
 }

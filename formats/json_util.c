@@ -12,9 +12,11 @@ enum ota_status ota_json_load_object(json_t **out, const char *buf, size_t len, 
     json_error_t je;
     *out = NULL;
     json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-    if (!j)
+    if (!j) {
+        char shown[4 * 80 + 8]; /* jansson quotes the offending input: escape it */
         return ota_err_set(err, OTA_E_FORMAT, "%s: invalid JSON at line %d: %s", what, je.line,
-                           je.text);
+                           ota_printable(shown, sizeof shown, je.text, 80));
+    }
     if (!json_is_object(j)) {
         json_decref(j);
         return ota_err_set(err, OTA_E_FORMAT, "%s: not a JSON object", what);

@@ -579,7 +579,9 @@ static enum ota_status inflate_chunk(struct stream *s, const uint8_t *in, size_t
         if (s->z_end && s->zs.avail_in > 0)
             return ota_err_set(err, OTA_E_FORMAT, "payload '%s': data after the end of its zlib stream",
                                s->p->name);
-    } while (s->zs.avail_in > 0 || s->zs.avail_out == 0);
+    } while (!s->z_end && (s->zs.avail_in > 0 || s->zs.avail_out == 0));
+    /* after the end of the stream, input left in this chunk was caught above, and input in
+     * a later chunk is caught at the top of the loop */
     return OTA_OK;
 }
 

@@ -27,8 +27,14 @@ enum ota_status ota_sigblock_put(struct ota_sigblock *b, const char *keyid, cons
 {
     if (!keyid_valid(keyid))
         return ota_err_set(err, OTA_E_FORMAT, "signature block: invalid key id");
-    if (strlen(method) < 1 || strlen(method) > OTA_MAX_METHOD_LEN)
+    size_t ml = strlen(method);
+    if (ml < 1 || ml > OTA_MAX_METHOD_LEN)
         return ota_err_set(err, OTA_E_FORMAT, "signature block: invalid method");
+    for (size_t i = 0; i < ml; i++) /* a name, never text that could reach a terminal */
+        if (!((method[i] >= 'a' && method[i] <= 'z') || (method[i] >= '0' && method[i] <= '9') ||
+              method[i] == '-'))
+            return ota_err_set(err, OTA_E_FORMAT,
+                               "signature block: method is not a name of a-z 0-9 -");
     if (sig_len < 1 || sig_len > OTA_MAX_SIG_BYTES)
         return ota_err_set(err, OTA_E_LIMIT, "signature block: signature of %zu bytes", sig_len);
     size_t pos = 0;

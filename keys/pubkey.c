@@ -118,10 +118,13 @@ enum ota_status ota_verify_threshold(struct ota_verify_result *res, const char *
             r.n_untrusted++;
             continue;
         }
-        if (strcmp(s->method, "ed25519") != 0)
+        if (strcmp(s->method, "ed25519") != 0) {
+            char shown[4 * OTA_MAX_METHOD_LEN + 8];
             return ota_err_set(err, OTA_E_SIGNATURE,
                                "signature by key %.16s uses method '%s', key is ed25519",
-                               s->keyid, s->method);
+                               s->keyid,
+                               ota_printable(shown, sizeof shown, s->method, OTA_MAX_METHOD_LEN));
+        }
         if (ota_sig_verify(s->sig, s->sig_len, domain, doc, doc_len, k) != 0)
             return ota_err_set(err, OTA_E_SIGNATURE, "signature by key %.16s does not verify",
                                s->keyid);

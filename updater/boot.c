@@ -143,6 +143,26 @@ static enum ota_status switch_to_parent(struct ota_device *d, const char *reason
     return OTA_OK;
 }
 
+/* Writes boot.json as a commit point. If the write reports an error after its rename (a
+ * failing folder fsync), the new file is in place and the step happened: read it back. */
+static enum ota_status commit_boot(struct ota_device *d, int gfd, enum ota_boot_state state,
+                                   unsigned trials, struct ota_err *err)
+{
+    enum ota_status rc = ota_gen_write_boot(gfd, state, trials, NULL, err);
+    if (!rc)
+        return OTA_OK;
+    enum ota_boot_state old_state = d->cur_state;
+    unsigned old_trials = d->cur_trials;
+    if (ota_gen_read_boot(d, gfd, NULL) == OTA_OK && d->cur_state == state &&
+        d->cur_trials == trials) {
+        ota_err_clear(err);
+        return OTA_OK;
+    }
+    d->cur_state = old_state;
+    d->cur_trials = old_trials;
+    return rc;
+}
+
 enum ota_status ota_device_boot(struct ota_device *d, unsigned max_trials, int64_t now,
                                 struct ota_boot_result *res, struct ota_err *err)
 {
@@ -170,7 +190,7 @@ enum ota_status ota_device_boot(struct ota_device *d, unsigned max_trials, int64
     int gfd;
     if ((rc = open_gen(&gfd, d, d->cur_gen, err)))
         return rc;
-    rc = ota_gen_write_boot(gfd, OTA_GEN_PENDING, d->cur_trials + 1, NULL, err);
+    rc = commit_boot(d, gfd, OTA_GEN_PENDING, d->cur_trials + 1, err);
     close(gfd);
     if (rc)
         return rc;
@@ -194,7 +214,7 @@ enum ota_status ota_device_confirm(struct ota_device *d, struct ota_boot_result 
     int gfd;
     if ((rc = open_gen(&gfd, d, d->cur_gen, err)))
         return rc;
-    rc = ota_gen_write_boot(gfd, OTA_GEN_CONFIRMED, d->cur_trials, NULL, err);
+    rc = commit_boot(d, gfd, OTA_GEN_CONFIRMED, d->cur_trials, err);
     close(gfd);
     if (rc)
         return rc;

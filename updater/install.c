@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,11 @@ struct stage {
     int trust_touched;
     struct ota_certops certops;
     int has_certops;
+    int64_t t;             /* trusted time for certificate checks */
+    int drop_parent;       /* the parent uses a slot half we write: drop it before we do */
 };
+
+static enum ota_status check_trust_so_far(struct stage *s, struct ota_err *err);
 
 /* ---- payload handlers: one explicit table, one row per payload type ---------------- */
 
@@ -65,8 +70,22 @@ struct payload_handler {
 static enum ota_status image_begin(struct stage *s, struct ota_err *err)
 {
     int si = ota_device_slot_index(s->d, s->p->name);
-    if (si >= 0)
+    if (si >= 0) {
+        if (s->drop_parent) {
+            /* the last moment before the first byte goes into a half a kept generation
+             * uses: refuse now what would be refused anyway, then drop that generation */
+            enum ota_status rc = check_trust_so_far(s, err);
+            char pname[OTA_GEN_NAME_LEN + 1];
+            ota_gen_name(pname, s->d->parent_gen);
+            if (!rc)
+                rc = ota_fs_remove_tree(s->d->gensfd, pname, err);
+            if (rc)
+                return rc;
+            s->d->has_parent = 0;
+            s->drop_parent = 0;
+        }
         return ota_slot_open(&s->slot, s->d->slots[si].path[s->target[si]], s->p->raw_size, err);
+    }
     s->outfd = openat(s->imagesfd, s->p->name,
                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (s->outfd < 0)
@@ -103,6 +122,8 @@ static enum ota_status mem_begin(struct stage *s, struct ota_err *err)
     if (s->p->raw_size > OTA_MAX_BUNDLE_SIZE)
         return ota_err_set(err, OTA_E_LIMIT, "payload '%s': larger than %u bytes", s->p->name,
                            OTA_MAX_BUNDLE_SIZE);
+    if (s->mem) /* may hold a client key of a certstore payload */
+        OPENSSL_cleanse(s->mem, s->mem_len);
     free(s->mem);
     s->mem = malloc((size_t)s->p->raw_size + 1);
     s->mem_len = 0;
@@ -298,13 +319,9 @@ static enum ota_status prepare_slots(struct stage *s, const struct ota_manifest 
         return rc;
     for (size_t i = 0; i < d->n_slots; i++)
         uses_target |= s->target[i] != d->cur_slot[i] && pslot[i] == s->target[i];
-    if (!uses_target)
-        return OTA_OK;
-    /* the previous generation lives in the half we are about to overwrite: it stops being a
-     * rollback target before the first byte is written */
-    if ((rc = ota_fs_remove_tree(d->gensfd, pname, err)))
-        return rc;
-    d->has_parent = 0;
+    /* the previous generation lives in a half we will overwrite: it stops being a rollback
+     * target just before the first byte goes there (image_begin), not before */
+    s->drop_parent = uses_target;
     return OTA_OK;
 }
 
@@ -379,17 +396,20 @@ static enum ota_status stage_certs(struct stage *s, struct ota_err *err)
     if (rc)
         return rc;
     int have = 0;
-    if (ota_fs_open_dir(&cfd, gfd, OTA_CERTS_DIR, NULL) == OTA_OK) {
+    rc = ota_fs_open_dir(&cfd, gfd, OTA_CERTS_DIR, err);
+    if (rc == OTA_OK) {
         rc = ota_fs_read_small(&buf, &len, cfd, "store.json", OTA_MAX_BUNDLE_SIZE, err);
         have = rc == OTA_OK;
-        if (rc == OTA_E_NOENT)
-            rc = OTA_OK;
         close(cfd);
     }
+    if (rc == OTA_E_NOENT) /* no store yet: only the package can create one */
+        rc = OTA_OK;
     close(gfd);
     if (rc || (!have && !s->has_certops)) {
+        if (buf)
+            OPENSSL_cleanse(buf, len);
         free(buf);
-        return rc;
+        return rc ? ota_err_prefix(err, "certificate store") : OTA_OK;
     }
     if (!(rc = ota_fs_mkdir(s->stagefd, OTA_CERTS_DIR, 0700, err)) &&
         !(rc = ota_fs_open_dir(&cfd, s->stagefd, OTA_CERTS_DIR, err))) {
@@ -406,7 +426,35 @@ static enum ota_status stage_certs(struct stage *s, struct ota_err *err)
         }
         close(cfd);
     }
+    if (buf)
+        OPENSSL_cleanse(buf, len); /* private keys, unencrypted */
     free(buf);
+    return rc;
+}
+
+/* The trust checks on what the package has said so far, without writing anything. */
+static enum ota_status check_trust_so_far(struct stage *s, struct ota_err *err)
+{
+    if (!s->trust_touched)
+        return OTA_OK;
+    char gname[OTA_GEN_NAME_LEN + 1];
+    int gfd;
+    ota_gen_name(gname, s->d->cur_gen);
+    enum ota_status rc = ota_fs_open_dir(&gfd, s->d->gensfd, gname, err);
+    if (rc)
+        return rc;
+    struct ota_certlist cur, chain, result, new_chain;
+    rc = ota_trust_load(&cur, &chain, gfd, err);
+    close(gfd);
+    if (rc)
+        return rc;
+    rc = ota_trust_apply(&result, &new_chain, &cur, &chain, &s->trust, s->t, NULL, err);
+    if (!rc) {
+        ota_certs_free(&result);
+        ota_certs_free(&new_chain);
+    }
+    ota_certs_free(&cur);
+    ota_certs_free(&chain);
     return rc;
 }
 
@@ -478,6 +526,11 @@ enum ota_status ota_device_install(struct ota_device *d, int fd, int64_t now,
         rc = ota_err_set(err, OTA_E_BUSY, "%s: another otaupdate is running", d->base);
         goto done;
     }
+    /* certificates are judged at the trusted time, which this verified package raises */
+    s.t = now > d->time_floor ? now : d->time_floor;
+    if (m.created > s.t)
+        s.t = m.created;
+    s.trust.allow_lockout = m.allow_lockout;
     if ((rc = check_space(d, &m, err)) || (rc = prepare_slots(&s, &m, err)))
         goto done;
     if ((rc = ota_fs_mkdir(d->basefd, OTA_STAGING, 0755, err)))
@@ -488,12 +541,7 @@ enum ota_status ota_device_install(struct ota_device *d, int fd, int64_t now,
         (rc = ota_fs_open_dir(&s.imagesfd, s.stagefd, "images", err)) ||
         (rc = stage_payloads(&s, r, &m, err)))
         goto done;
-    s.trust.allow_lockout = m.allow_lockout;
-    /* certificates are judged at the trusted time, which this verified package raises */
-    int64_t t = now > d->time_floor ? now : d->time_floor;
-    if (m.created > t)
-        t = m.created;
-    if ((rc = stage_trust(&s, t, res, err)) || (rc = stage_certs(&s, err)) ||
+    if ((rc = stage_trust(&s, s.t, res, err)) || (rc = stage_certs(&s, err)) ||
         (rc = write_generation_files(&s, mj, ml, sj, sl, err)))
         goto done;
 
@@ -548,6 +596,8 @@ done:
     if (s.outfd >= 0)
         close(s.outfd);
     ota_slot_free(s.slot);
+    if (s.mem)
+        OPENSSL_cleanse(s.mem, s.mem_len);
     free(s.mem);
     ota_trust_changes_free(&s.trust);
     if (s.has_certops)

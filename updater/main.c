@@ -108,8 +108,10 @@ static const char HELP_INSTALL[] =
     "    Installing the identical package again does nothing and exits 0. Install refuses\n"
     "    early (exit 3) when the file system cannot hold the images.\n"
     "    A rejected package changes nothing and leaves no file behind, with one exception:\n"
-    "    on a device with raw A/B slots, the inactive half is scratch space, and the older\n"
-    "    generation that used it stops being a rollback target before it is written.\n"
+    "    on a device with raw A/B slots, the inactive half is scratch space: just before\n"
+    "    the first byte of a slot image is written there (after the trust checks the\n"
+    "    package allows so far), the older generation that used that half stops being a\n"
+    "    rollback target, and stays gone if the package is refused later.\n"
     "\n"
     "EXAMPLE\n"
     "    curl -fsS https://updates.example.com/acme-1.2.ota | otaupdate install -\n";
