@@ -79,4 +79,30 @@ enum ota_status ota_pack_verify(struct ota_pack_info *info, int fd, const struct
  * read). */
 enum ota_status ota_pack_inspect(struct ota_pack_info *info, int fd, struct ota_err *err) OTA_WUR;
 
+/* Air-gapped signing (packager/airgap.c): the signing key never meets the package.
+ *
+ * The bytes an Ed25519 manifest signature covers (formats/FORMAT.md, section 4): the domain
+ * string "otapack/manifest/v1", its NUL, then the manifest bytes exactly as stored. Reads the
+ * whole package from fd first, like ota_pack_sign: a package whose payloads do not match its
+ * manifest, or whose container is malformed, is refused. *msg is malloc'd (the caller frees
+ * it); on failure it is NULL and *msg_len 0. */
+enum ota_status ota_pack_digest(uint8_t **msg, size_t *msg_len, int fd,
+                                struct ota_err *err) OTA_WUR;
+
+/* Decodes a detached Ed25519 signature as an offline signer wrote it: exactly 64 raw bytes,
+ * or exactly 128 lowercase hex digits optionally followed by one newline. Anything else is
+ * OTA_E_FORMAT, with sig zeroed. */
+enum ota_status ota_pack_sig_parse_mem(uint8_t sig[OTA_ED25519_SIG_LEN], const void *buf,
+                                       size_t len, struct ota_err *err) OTA_WUR;
+
+/* Adds a signature made elsewhere by key. The signature is checked against key over the
+ * manifest bytes (as ota_pack_digest gives them) before anything is written: one that does not
+ * verify is OTA_E_SIGNATURE and nothing is written. Then the package is rewritten like
+ * ota_pack_sign does: manifest bytes and payloads unchanged, each payload checked on the way,
+ * a signature by the same key replaced; out_path NULL rewrites in_path atomically. */
+enum ota_status ota_pack_attach_signature(const char *in_path, const char *out_path,
+                                          const uint8_t *sig, size_t sig_len,
+                                          const struct ota_pubkey *key,
+                                          struct ota_err *err) OTA_WUR;
+
 #endif
