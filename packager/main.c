@@ -15,6 +15,7 @@
 #include "otapack/lint.h"
 #include "otapack/packager.h"
 #include "otapack/x509.h"
+#include "airgap_cli.h"
 
 #define PROG "otapack"
 
@@ -33,6 +34,8 @@ static const char HELP_MAIN[] =
     "    verify     check a package's signatures and every payload\n"
     "    inspect    show what a package says it contains\n"
     "    lint       check the certificates in a package or in certificate files\n"
+    "    digest     write the bytes an offline signer signs (air-gapped signing)\n"
+    "    attach-signature  add a signature made on another machine\n"
     "\n"
     "EXIT STATUS\n"
     "    0 done; 1 rejected (bad signature, corrupt or hostile input, an input file that\n"
@@ -44,22 +47,47 @@ static const char HELP_KEYGEN[] =
     "    otapack keygen - create an Ed25519 signing key pair\n"
     "\n"
     "SYNOPSIS\n"
-    "    otapack keygen --out PREFIX\n"
+    "    otapack keygen --out PREFIX [--encrypt [--passphrase-file FILE]]\n"
     "\n"
     "DESCRIPTION\n"
     "    Writes PREFIX.key, the secret key (mode 0600), and PREFIX.pub, the public key that\n"
     "    devices and verifiers trust. Refuses to overwrite an existing file. Prints the key id:\n"
     "    the SHA-256 of the key in The Update Framework's canonical key form.\n"
     "\n"
+    "    With --encrypt, PREFIX.key holds the key encrypted with a passphrase: Argon2id\n"
+    "    (3 passes over 256 MiB, about a second; the cost is recorded in the file) derives a\n"
+    "    key that encrypts the seed with XSalsa20-Poly1305. A stolen file is then worth only\n"
+    "    as much as a passphrase guess costs. 'otapack sign' and 'otapack build --key' need\n"
+    "    the same passphrase to use it. The passphrase comes from --passphrase-file or from\n"
+    "    OTAPACK_PASSPHRASE, never from the command line, where other users and shell\n"
+    "    histories would see it; with neither, keygen --encrypt is a usage error.\n"
+    "\n"
     "OPTIONS\n"
-    "    -o, --out PREFIX   path prefix of the two files\n"
+    "    -o, --out PREFIX          path prefix of the two files\n"
+    "    --encrypt                 encrypt PREFIX.key with a passphrase\n"
+    "    --passphrase-file FILE    the passphrase is the first line of FILE (without its\n"
+    "                              newline; a regular file of at most 1024 bytes); takes\n"
+    "                              precedence over OTAPACK_PASSPHRASE\n"
+    "\n"
+    "ENVIRONMENT\n"
+    "    OTAPACK_PASSPHRASE        the passphrase for --encrypt when --passphrase-file is not\n"
+    "                              given (all of the value, at most 1024 bytes; empty counts\n"
+    "                              as unset)\n"
     "\n"
     "FILES\n"
     "    PREFIX.pub   one line: otapack-pubkey-v1 ed25519 <64 hex digits>\n"
-    "    PREFIX.key   one line: otapack-seckey-v1 ed25519 <64 hex digits>; keep it secret\n"
+    "    PREFIX.key   one line: otapack-seckey-v1 ed25519 <64 hex digits>; keep it secret;\n"
+    "                 encrypted: otapack-seckey-v1 ed25519-encrypted argon2id13 <opslimit>\n"
+    "                 <memlimit> <salt> <nonce> <ciphertext> (formats/FORMAT.md, section 6)\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 written; 1 a key file exists already, or the passphrase file is missing, not a\n"
+    "    regular file or too large; 2 usage error (--encrypt without a passphrase, an empty\n"
+    "    passphrase, --passphrase on the command line); 3 system failure.\n"
     "\n"
     "EXAMPLE\n"
-    "    otapack keygen --out release\n";
+    "    otapack keygen --out release\n"
+    "    otapack keygen --out release --encrypt --passphrase-file /run/secrets/release-pass\n";
 
 static const char HELP_BUILD[] =
     "NAME\n"
@@ -68,7 +96,7 @@ static const char HELP_BUILD[] =
     "SYNOPSIS\n"
     "    otapack build -o OUT --product P --version V --security-version N\n"
     "                  [--image NAME=FILE]... [--hardware REV]... [--expires-in DAYS]\n"
-    "                  [--compress zlib|none] [--key PREFIX.key]...\n"
+    "                  [--compress zlib|none] [--key PREFIX.key]... [--passphrase-file FILE]\n"
     "                  [--trust-add CERTS]... [--trust-remove SHA256]... [--trust-replace CERTS]\n"
     "                  [--server-chain PEM] [--allow-lockout] [--certstore OPS.json]\n"
     "\n"
@@ -103,6 +131,9 @@ static const char HELP_BUILD[] =
     "    --compress zlib|none       compress each payload (default none: images are usually\n"
     "                               compressed file systems already)\n"
     "    --key PREFIX.key           sign with this secret key; repeatable\n"
+    "    --passphrase-file FILE     unlock encrypted --key files with the first line of FILE\n"
+    "                               (without its newline; at most 1024 bytes); takes\n"
+    "                               precedence over OTAPACK_PASSPHRASE\n"
     "    --trust-add CERTS          add the CA certificates in CERTS (PEM, one or many, or DER)\n"
     "                               to the device's trust store; repeatable. Adding one that is\n"
     "                               already there does nothing, so releases can repeat it\n"
@@ -122,6 +153,10 @@ static const char HELP_BUILD[] =
     "\n"
     "ENVIRONMENT\n"
     "    SOURCE_DATE_EPOCH          creation time in seconds since 1970 (reproducible builds)\n"
+    "    OTAPACK_PASSPHRASE         passphrase of encrypted --key files when --passphrase-file\n"
+    "                               is not given (empty counts as unset). An encrypted key\n"
+    "                               without a passphrase exits 2, a wrong passphrase exits 1;\n"
+    "                               the passphrase is never taken from the command line\n"
     "\n"
     "EXAMPLE\n"
     "    otapack build -o app-1.2.ota --product acme-gw --version 1.2 --security-version 12 \\\n"
@@ -132,7 +167,8 @@ static const char HELP_SIGN[] =
     "    otapack sign - add a signature to a package\n"
     "\n"
     "SYNOPSIS\n"
-    "    otapack sign --key PREFIX.key [--key PREFIX.key]... PKG [-o OUT]\n"
+    "    otapack sign --key PREFIX.key [--key PREFIX.key]... [--passphrase-file FILE]\n"
+    "                 PKG [-o OUT]\n"
     "\n"
     "DESCRIPTION\n"
     "    Signs the manifest of PKG and writes the package with the signature added; the\n"
@@ -141,14 +177,28 @@ static const char HELP_SIGN[] =
     "    and nothing is written. Without -o, PKG is replaced atomically. Signing again with\n"
     "    the same key gives the same bytes.\n"
     "\n"
+    "    An encrypted key (see 'otapack keygen --encrypt') is unlocked with the passphrase\n"
+    "    from --passphrase-file or OTAPACK_PASSPHRASE, never from the command line. One\n"
+    "    passphrase serves every encrypted --key; plain keys ignore it. Without one, an\n"
+    "    encrypted key exits 2; a wrong one exits 1; either way nothing is written.\n"
+    "\n"
     "OPTIONS\n"
-    "    -k, --key PREFIX.key   secret key (mode 0600); repeatable\n"
-    "    -o, --out OUT          write here instead of replacing PKG\n"
+    "    -k, --key PREFIX.key       secret key (mode 0600); repeatable\n"
+    "    -o, --out OUT              write here instead of replacing PKG\n"
+    "    --passphrase-file FILE     unlock encrypted keys with the first line of FILE\n"
+    "                               (without its newline; at most 1024 bytes); takes\n"
+    "                               precedence over OTAPACK_PASSPHRASE\n"
+    "\n"
+    "ENVIRONMENT\n"
+    "    OTAPACK_PASSPHRASE         passphrase of encrypted keys when --passphrase-file is\n"
+    "                               not given (empty counts as unset); in CI, set it from\n"
+    "                               the secret store\n"
     "\n"
     "EXAMPLE\n"
     "    otapack build -o app.ota --product acme-gw --version 1.2 --security-version 12 \\\n"
     "        --image app=app.bin\n"
-    "    otapack sign --key /run/secrets/release.key app.ota\n";
+    "    otapack sign --key /run/secrets/release.key app.ota\n"
+    "    otapack sign --key release.key --passphrase-file /run/secrets/release-pass app.ota\n";
 
 static const char HELP_VERIFY[] =
     "NAME\n"
@@ -211,33 +261,94 @@ static int usage_arg(const char *verb, const char *opt, const char *why)
 /* getopt_long with our conventions: options may follow operands; '?' is a usage error. */
 #define OPT_HELP 'h'
 
+/* Passphrases of encrypted secret keys (keygen --encrypt; build and sign --key) come from
+ * --passphrase-file or OTAPACK_PASSPHRASE, never from the command line, where ps, /proc and
+ * shell histories show them. "--passphrase" is in the option tables only to be refused with a
+ * clear message: otherwise getopt_long would take it as an abbreviation of --passphrase-file,
+ * and then a passphrase typed after it as a file name. */
+#define OPT_PASSFILE 0x200
+#define OPT_PASSARGV 0x201
+#define PASSPHRASE_NOT_ON_ARGV                                                                     \
+    "--passphrase: a passphrase is never taken from the command line; use --passphrase-file "      \
+    "FILE or OTAPACK_PASSPHRASE"
+
+/* The passphrase, in secure memory: the first line of passfile if given, else
+ * OTAPACK_PASSPHRASE (empty counts as unset). *pass is NULL when there is none. Free it with
+ * ota_seckey_passphrase_free. */
+static enum ota_status get_passphrase(char **pass, size_t *len, const char *passfile,
+                                      struct ota_err *err)
+{
+    *pass = NULL;
+    *len = 0;
+    if (passfile)
+        return ota_seckey_passphrase_read(pass, len, passfile, err);
+    const char *env = getenv("OTAPACK_PASSPHRASE");
+    if (!env || !*env)
+        return OTA_OK;
+    size_t n = strnlen(env, OTA_MAX_PASSPHRASE_LEN + 1);
+    if (ota_seckey_passphrase_copy(pass, env, n, err))
+        return ota_err_prefix(err, "OTAPACK_PASSPHRASE");
+    *len = n;
+    return OTA_OK;
+}
+
 static int cmd_keygen(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, OPT_HELP}, {0, 0, 0, 0}};
-    const char *prefix = NULL;
-    int c;
+    enum { O_ENCRYPT = 256 };
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
+                                         {"encrypt", no_argument, 0, O_ENCRYPT},
+                                         {"passphrase-file", required_argument, 0, OPT_PASSFILE},
+                                         {"passphrase", no_argument, 0, OPT_PASSARGV},
+                                         {"help", no_argument, 0, OPT_HELP},
+                                         {0, 0, 0, 0}};
+    const char *prefix = NULL, *passfile = NULL;
+    int c, encrypt = 0;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-        if (c == 'o')
+        switch (c) {
+        case 'o':
             prefix = optarg;
-        else if (c == OPT_HELP)
+            break;
+        case O_ENCRYPT:
+            encrypt = 1;
+            break;
+        case OPT_PASSFILE:
+            passfile = optarg;
+            break;
+        case OPT_PASSARGV:
+            return usage("keygen", PASSPHRASE_NOT_ON_ARGV);
+        case OPT_HELP:
             return fputs(HELP_KEYGEN, stdout), 0;
-        else
+        default:
             return usage("keygen", "unknown option");
+        }
     }
     if (!prefix)
         return usage("keygen", "--out PREFIX is required");
     if (optind != argc)
         return usage("keygen", "unexpected argument");
+    if (passfile && !encrypt)
+        return usage("keygen", "--passphrase-file is for --encrypt");
     struct ota_err err;
     ota_err_clear(&err);
-    struct ota_seckey *sk;
+    char *pass = NULL;
+    size_t pass_len = 0;
+    if (encrypt) {
+        if (get_passphrase(&pass, &pass_len, passfile, &err))
+            return fail(&err);
+        if (!pass)
+            return usage("keygen", "--encrypt needs a passphrase (--passphrase-file FILE or "
+                                   "OTAPACK_PASSPHRASE)");
+    }
+    struct ota_seckey *sk = NULL;
     enum ota_status rc = ota_seckey_generate(&sk, &err);
     if (!rc)
-        rc = ota_seckey_write_files(sk, prefix, &err);
+        rc = pass ? ota_seckey_write_files_encrypted(sk, prefix, pass, pass_len, &err)
+                  : ota_seckey_write_files(sk, prefix, &err);
+    ota_seckey_passphrase_free(pass);
     if (!rc)
-        printf("key id %s\nwrote %s.key (secret, mode 0600) and %s.pub\n",
-               ota_seckey_public(sk)->keyid, prefix, prefix);
+        printf("key id %s\nwrote %s.key (secret%s, mode 0600) and %s.pub\n",
+               ota_seckey_public(sk)->keyid, prefix,
+               encrypt ? ", encrypted with the passphrase" : "", prefix);
     ota_seckey_free(sk);
     return rc ? fail(&err) : 0;
 }
@@ -248,13 +359,31 @@ static void free_keys(struct ota_seckey **keys, size_t n)
         ota_seckey_free(keys[i]);
 }
 
-static int load_seckey(struct ota_seckey **keys, size_t *n, const char *path, struct ota_err *err)
+/* --key PATH only records PATH: the keys are loaded once every option is parsed, so that
+ * --passphrase-file may come before or after them. */
+static enum ota_status add_key_path(const char **paths, size_t *n, const char *path,
+                                    struct ota_err *err)
 {
     if (*n >= OTA_MAX_SIGNATURES)
         return ota_err_set(err, OTA_E_USAGE, "--key: at most %u keys", OTA_MAX_SIGNATURES);
-    enum ota_status rc = ota_seckey_load(&keys[*n], path, err);
-    if (!rc)
-        (*n)++;
+    paths[(*n)++] = path;
+    return OTA_OK;
+}
+
+/* Loads the --key files into keys. One passphrase (--passphrase-file or OTAPACK_PASSPHRASE),
+ * read once and wiped before this returns, unlocks every encrypted key; plain keys ignore it. */
+static enum ota_status load_seckeys(struct ota_seckey **keys, size_t *n, const char *const *paths,
+                                    size_t n_paths, const char *passfile, struct ota_err *err)
+{
+    if (passfile && n_paths == 0)
+        return ota_err_set(err, OTA_E_USAGE, "--passphrase-file: there is no --key to unlock");
+    char *pass = NULL;
+    size_t pass_len = 0;
+    enum ota_status rc = n_paths ? get_passphrase(&pass, &pass_len, passfile, err) : OTA_OK;
+    for (size_t i = 0; !rc && i < n_paths; i++)
+        if (!(rc = ota_seckey_load_pass(&keys[*n], paths[i], pass, pass_len, err)))
+            (*n)++;
+    ota_seckey_passphrase_free(pass);
     return rc;
 }
 
@@ -382,12 +511,16 @@ static int cmd_build(int argc, char **argv)
                                          {"server-chain", required_argument, 0, O_CHAIN},
                                          {"allow-lockout", no_argument, 0, O_LOCKOUT},
                                          {"certstore", required_argument, 0, O_CERTSTORE},
+                                         {"passphrase-file", required_argument, 0, OPT_PASSFILE},
+                                         {"passphrase", no_argument, 0, OPT_PASSARGV},
                                          {"help", no_argument, 0, OPT_HELP},
                                          {0, 0, 0, 0}};
     static struct ota_build_image images[OTA_MAX_PAYLOADS];
     static const char *tadd[OTA_MAX_PAYLOADS], *trem[OTA_MAX_CERTS];
     static const char *hardware[OTA_MAX_HARDWARE];
     struct ota_seckey *keys[OTA_MAX_SIGNATURES];
+    const char *keypaths[OTA_MAX_SIGNATURES], *passfile = NULL;
+    size_t n_keypaths = 0;
     struct ota_build_opts o;
     memset(&o, 0, sizeof o);
     o.expires_in_days = 365;
@@ -458,11 +591,17 @@ static int cmd_build(int argc, char **argv)
             }
             break;
         case O_KEY:
-            if (load_seckey(keys, &n_keys, optarg, &err)) {
+            if (add_key_path(keypaths, &n_keypaths, optarg, &err)) {
                 ret = fail(&err);
                 goto done;
             }
             break;
+        case OPT_PASSFILE:
+            passfile = optarg;
+            break;
+        case OPT_PASSARGV:
+            ret = usage("build", PASSPHRASE_NOT_ON_ARGV);
+            goto done;
         case O_TADD:
             if (o.n_trust_add >= OTA_MAX_PAYLOADS) {
                 ret = usage_arg("build", "--trust-add", "too many files");
@@ -505,6 +644,10 @@ static int cmd_build(int argc, char **argv)
         ret = usage("build", "-o, --product, --version and --security-version are required");
         goto done;
     }
+    if (load_seckeys(keys, &n_keys, keypaths, n_keypaths, passfile, &err)) {
+        ret = fail(&err);
+        goto done;
+    }
     if (source_date(&o.created, &err)) {
         ret = fail(&err);
         goto done;
@@ -531,20 +674,28 @@ static int cmd_sign(int argc, char **argv)
 {
     static const struct option opts[] = {{"key", required_argument, 0, 'k'},
                                          {"out", required_argument, 0, 'o'},
+                                         {"passphrase-file", required_argument, 0, OPT_PASSFILE},
+                                         {"passphrase", no_argument, 0, OPT_PASSARGV},
                                          {"help", no_argument, 0, OPT_HELP},
                                          {0, 0, 0, 0}};
     struct ota_seckey *keys[OTA_MAX_SIGNATURES];
-    size_t n_keys = 0;
+    const char *keypaths[OTA_MAX_SIGNATURES], *passfile = NULL;
+    size_t n_keys = 0, n_keypaths = 0;
     const char *out = NULL;
     int c, ret = 0;
     struct ota_err err;
     ota_err_clear(&err);
     while ((c = getopt_long(argc, argv, "k:o:h", opts, NULL)) != -1) {
         if (c == 'k') {
-            if (load_seckey(keys, &n_keys, optarg, &err)) {
+            if (add_key_path(keypaths, &n_keypaths, optarg, &err)) {
                 ret = fail(&err);
                 goto done;
             }
+        } else if (c == OPT_PASSFILE) {
+            passfile = optarg;
+        } else if (c == OPT_PASSARGV) {
+            ret = usage("sign", PASSPHRASE_NOT_ON_ARGV);
+            goto done;
         } else if (c == 'o') {
             out = optarg;
         } else if (c == OPT_HELP) {
@@ -555,8 +706,12 @@ static int cmd_sign(int argc, char **argv)
             goto done;
         }
     }
-    if (optind + 1 != argc || n_keys == 0) {
+    if (optind + 1 != argc || n_keypaths == 0) {
         ret = usage("sign", "expected --key PREFIX.key and one package");
+        goto done;
+    }
+    if (load_seckeys(keys, &n_keys, keypaths, n_keypaths, passfile, &err)) {
+        ret = fail(&err);
         goto done;
     }
     if (ota_pack_sign(argv[optind], out, (const struct ota_seckey *const *)keys, n_keys, &err)) {
@@ -796,7 +951,9 @@ int main(int argc, char **argv)
                  {"sign", cmd_sign},
                  {"verify", cmd_verify},
                  {"inspect", cmd_inspect},
-                 {"lint", ota_cli_lint}};
+                 {"lint", ota_cli_lint},
+                 {"digest", ota_cli_digest},
+                 {"attach-signature", ota_cli_attach_signature}};
     if (argc < 2) {
         fprintf(stderr, PROG ": missing verb (see 'otapack --help')\n");
         return 2;

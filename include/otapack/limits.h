@@ -23,6 +23,12 @@
 /* Zero bytes allowed after the end-of-archive marker (record padding). */
 #define OTA_MAX_TAR_TAIL (64u * 1024u)
 #define OTA_MAX_KEYFILE_SIZE 4096u              /* a public or secret key file, bytes */
+/* Encrypted secret key files (FORMAT.md section 6): the Argon2id cost a file may ask for. A
+ * hostile file must not make the signer allocate or compute without bound: at most 1 GiB
+ * (libsodium's MEMLIMIT_SENSITIVE) and 16 passes, a few seconds and 1 GiB at worst. */
+#define OTA_MAX_PWHASH_OPSLIMIT 16u
+#define OTA_MAX_PWHASH_MEMLIMIT (1024u * 1024u * 1024u) /* bytes */
+#define OTA_MAX_PASSPHRASE_LEN 1024u            /* a passphrase, and a passphrase file, bytes */
 #define OTA_MAX_TRUSTED_KEYS 64u                /* keys a device or verifier trusts */
 #define OTA_MAX_SECURITY_VERSION ((UINT64_C(1) << 63) - 1)
 #define OTA_MAX_TIME INT64_C(253402300799)    /* 9999-12-31T23:59:59Z */
