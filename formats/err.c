@@ -15,6 +15,7 @@ void ota_err_clear(struct ota_err *err)
     }
 }
 
+OTA_PRINTF(3, 0)
 static void vset(struct ota_err *err, enum ota_status code, const char *fmt, va_list ap)
 {
     err->code = code;
