@@ -13,6 +13,8 @@ void ota_sigblock_free(struct ota_sigblock *b)
         return;
     for (size_t i = 0; i < b->n; i++)
         free(b->sigs[i].sig);
+    for (size_t i = 0; i < b->n_keyrings; i++)
+        free(b->keyrings[i]);
     memset(b, 0, sizeof *b);
 }
 
@@ -103,10 +105,60 @@ static enum ota_status parse_one(struct ota_sigblock *b, const json_t *o, size_t
     return rc;
 }
 
+/* Appends one keyring as compact JSON with sorted keys. */
+static enum ota_status add_keyring(struct ota_sigblock *b, const json_t *o, size_t idx,
+                                   struct ota_err *err)
+{
+    if (!json_is_object(o))
+        return ota_err_set(err, OTA_E_FORMAT, "signature block: keyring %zu is not an object", idx);
+    if (b->n_keyrings >= OTA_MAX_KEYRING_CHAIN)
+        return ota_err_set(err, OTA_E_LIMIT, "signature block: more than %u keyrings",
+                           OTA_MAX_KEYRING_CHAIN);
+    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!s)
+        return ota_err_set(err, OTA_E_NOMEM, "signature block: out of memory");
+    size_t n = strlen(s);
+    if (n > OTA_MAX_KEYRING_SIZE) {
+        free(s);
+        return ota_err_set(err, OTA_E_LIMIT, "signature block: keyring %zu larger than %u bytes",
+                           idx, OTA_MAX_KEYRING_SIZE);
+    }
+    b->keyrings[b->n_keyrings] = s;
+    b->keyring_len[b->n_keyrings++] = n;
+    return OTA_OK;
+}
+
+enum ota_status ota_sigblock_set_keyrings(struct ota_sigblock *b, const char *const *texts,
+                                          const size_t *lens, size_t n, struct ota_err *err)
+{
+    struct ota_sigblock nb;
+    memset(&nb, 0, sizeof nb);
+    enum ota_status rc = OTA_OK;
+    if (n > OTA_MAX_KEYRING_CHAIN)
+        return ota_err_set(err, OTA_E_LIMIT, "more than %u keyrings", OTA_MAX_KEYRING_CHAIN);
+    for (size_t i = 0; !rc && i < n; i++) {
+        json_t *o;
+        if (!(rc = ota_json_load_object(&o, texts[i], lens[i], "keyring", err))) {
+            rc = add_keyring(&nb, o, i, err);
+            json_decref(o);
+        }
+    }
+    if (rc) {
+        ota_sigblock_free(&nb);
+        return rc;
+    }
+    for (size_t i = 0; i < b->n_keyrings; i++)
+        free(b->keyrings[i]);
+    memcpy(b->keyrings, nb.keyrings, sizeof b->keyrings);
+    memcpy(b->keyring_len, nb.keyring_len, sizeof b->keyring_len);
+    b->n_keyrings = nb.n_keyrings;
+    return OTA_OK;
+}
+
 enum ota_status ota_sigblock_parse_mem(struct ota_sigblock *b, const char *buf, size_t len,
                                        struct ota_err *err)
 {
-    static const char *const keys[] = {"format", "signatures", NULL};
+    static const char *const keys[] = {"format", "signatures", "keyrings", NULL};
     memset(b, 0, sizeof *b);
     if (len > OTA_MAX_SIGBLOCK_SIZE)
         return ota_err_set(err, OTA_E_LIMIT, "signature block: larger than %u bytes",
@@ -130,6 +182,16 @@ enum ota_status ota_sigblock_parse_mem(struct ota_sigblock *b, const char *buf, 
                          OTA_MAX_SIGNATURES);
     for (size_t i = 0; !rc && i < json_array_size(arr); i++)
         rc = parse_one(b, json_array_get(arr, i), i, err);
+    json_t *krs = json_object_get(root, "keyrings");
+    if (!rc && krs && !json_is_array(krs))
+        rc = ota_err_set(err, OTA_E_FORMAT, "signature block: 'keyrings' is not an array");
+    if (!rc && krs && json_array_size(krs) > OTA_MAX_KEYRING_CHAIN)
+        rc = ota_err_set(err, OTA_E_LIMIT, "signature block: more than %u keyrings",
+                         OTA_MAX_KEYRING_CHAIN);
+    if (!rc && krs && json_array_size(krs) == 0) /* one spelling: absent when there is none */
+        rc = ota_err_set(err, OTA_E_FORMAT, "signature block: 'keyrings' is empty");
+    for (size_t i = 0; !rc && krs && i < json_array_size(krs); i++)
+        rc = add_keyring(b, json_array_get(krs, i), i, err);
     json_decref(root);
     if (rc)
         ota_sigblock_free(b);
@@ -158,6 +220,16 @@ enum ota_status ota_sigblock_serialize(char **out, size_t *len, const struct ota
         free(hex);
     }
     bad |= json_object_set_new(root, "signatures", arr);
+    if (b->n_keyrings) {
+        json_t *krs = json_array();
+        bad |= !krs;
+        for (size_t i = 0; !bad && i < b->n_keyrings; i++) {
+            json_t *o = json_loadb(b->keyrings[i], b->keyring_len[i], JSON_REJECT_DUPLICATES,
+                                   NULL);
+            bad |= !o || json_array_append_new(krs, o);
+        }
+        bad |= json_object_set_new(root, "keyrings", krs);
+    }
     enum ota_status rc =
         bad ? ota_err_set(err, OTA_E_NOMEM, "signature block: out of memory")
             : ota_json_dump(out, len, root, "signature block", err);

@@ -2,6 +2,10 @@
  * Owns: deciding whether a document is signed by enough trusted keys. Must never hold or
  * touch secret key material; this file is linked into the device binary. */
 #include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,18 +80,175 @@ void ota_pubkey_format(char *out, size_t outsz, const struct ota_pubkey *k)
     snprintf(out, outsz, "%s ed25519 %s\n", OTA_PUBKEY_HEADER, hex);
 }
 
+/* The SPKI of an ECDSA key on P-256, or NULL (with the OpenSSL error queue cleared). */
+static EVP_PKEY *p256_from_spki(const uint8_t *der, size_t len)
+{
+    const unsigned char *p = der;
+    EVP_PKEY *pk = len <= OTA_MAX_SPKI_DER ? d2i_PUBKEY(NULL, &p, (long)len) : NULL;
+    char curve[32];
+    size_t cl = 0;
+    if (!pk || p != der + len || EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC ||
+        !EVP_PKEY_get_utf8_string_param(pk, "group", curve, sizeof curve, &cl) ||
+        strcmp(curve, "prime256v1") != 0) {
+        EVP_PKEY_free(pk);
+        ERR_clear_error();
+        return NULL;
+    }
+    return pk;
+}
+
+static enum ota_status spki_pem(char **out, size_t *len, EVP_PKEY *pk, struct ota_err *err)
+{
+    *out = NULL;
+    BIO *b = BIO_new(BIO_s_mem());
+    char *data;
+    long n;
+    if (!b || !PEM_write_bio_PUBKEY(b, pk) || (n = BIO_get_mem_data(b, &data)) <= 0 ||
+        !(*out = malloc((size_t)n + 1))) {
+        BIO_free(b);
+        ERR_clear_error();
+        return ota_err_set(err, OTA_E_CRYPTO, "cannot write a PEM public key");
+    }
+    memcpy(*out, data, (size_t)n);
+    (*out)[n] = '\0';
+    *len = (size_t)n;
+    BIO_free(b);
+    return OTA_OK;
+}
+
+enum ota_status ota_pubkey_from_spki(struct ota_pubkey *k, const uint8_t *der, size_t len,
+                                     struct ota_err *err)
+{
+    memset(k, 0, sizeof *k);
+    EVP_PKEY *pk = p256_from_spki(der, len);
+    if (!pk)
+        return ota_err_set(err, OTA_E_KEY, "public key is not an ECDSA P-256 key");
+    char *pem, *canon = NULL;
+    size_t pl;
+    enum ota_status rc = spki_pem(&pem, &pl, pk, err);
+    EVP_PKEY_free(pk);
+    if (rc)
+        return rc;
+    /* canonical JSON escapes only '"' and '\\', which PEM never holds: the text goes in raw */
+    static const char head[] = "{\"keytype\":\"ecdsa\",\"keyval\":{\"public\":\"",
+                      tail[] = "\"},\"scheme\":\"ecdsa-sha2-nistp256\"}";
+    size_t cl = sizeof head - 1 + pl + sizeof tail - 1;
+    uint8_t id[OTA_SHA256_LEN];
+    if (!(canon = malloc(cl))) {
+        free(pem);
+        return ota_err_set(err, OTA_E_NOMEM, "out of memory");
+    }
+    memcpy(canon, head, sizeof head - 1);
+    memcpy(canon + sizeof head - 1, pem, pl);
+    memcpy(canon + sizeof head - 1 + pl, tail, sizeof tail - 1);
+    rc = ota_sha256_mem(id, canon, cl, err);
+    free(canon);
+    free(pem);
+    if (rc)
+        return rc;
+    k->alg = OTA_KEY_ECDSA_P256;
+    memcpy(k->spki, der, len);
+    k->spki_len = len;
+    ota_hex_encode(k->keyid, id, OTA_SHA256_LEN);
+    return OTA_OK;
+}
+
+enum ota_status ota_pubkey_pem(char **out, size_t *len, const struct ota_pubkey *k,
+                               struct ota_err *err)
+{
+    *out = NULL;
+    *len = 0;
+    if (k->alg != OTA_KEY_ECDSA_P256)
+        return ota_err_set(err, OTA_E_KEY, "key %.16s is not an ECDSA key", k->keyid);
+    EVP_PKEY *pk = p256_from_spki(k->spki, k->spki_len);
+    if (!pk)
+        return ota_err_set(err, OTA_E_KEY, "key %.16s is not an ECDSA P-256 key", k->keyid);
+    enum ota_status rc = spki_pem(out, len, pk, err);
+    EVP_PKEY_free(pk);
+    return rc;
+}
+
+enum ota_status ota_pubkey_parse_pem(struct ota_pubkey *k, const char *buf, size_t len,
+                                     struct ota_err *err)
+{
+    memset(k, 0, sizeof *k);
+    if (len > OTA_MAX_KEYFILE_SIZE)
+        return ota_err_set(err, OTA_E_LIMIT, "public key larger than %u bytes",
+                           OTA_MAX_KEYFILE_SIZE);
+    BIO *b = BIO_new_mem_buf(buf, (int)len);
+    EVP_PKEY *pk = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    ERR_clear_error();
+    if (!pk)
+        return ota_err_set(err, OTA_E_KEY, "not a PEM public key ('BEGIN PUBLIC KEY')");
+    enum ota_status rc;
+    if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_ED25519) {
+        uint8_t raw[OTA_ED25519_PK_LEN];
+        size_t rl = sizeof raw;
+        rc = EVP_PKEY_get_raw_public_key(pk, raw, &rl) && rl == sizeof raw
+                 ? ota_pubkey_from_ed25519(k, raw, err)
+                 : ota_err_set(err, OTA_E_KEY, "unreadable Ed25519 public key");
+    } else {
+        unsigned char *der = NULL;
+        int dl = i2d_PUBKEY(pk, &der);
+        rc = dl > 0 ? ota_pubkey_from_spki(k, der, (size_t)dl, err)
+                    : ota_err_set(err, OTA_E_KEY, "unreadable public key");
+        OPENSSL_free(der);
+    }
+    EVP_PKEY_free(pk);
+    ERR_clear_error();
+    return rc;
+}
+
+const char *ota_pubkey_method(const struct ota_pubkey *k)
+{
+    switch (k->alg) {
+    case OTA_KEY_ED25519:
+        return OTA_METHOD_ED25519;
+    case OTA_KEY_ECDSA_P256:
+        return OTA_METHOD_ECDSA_P256;
+    case OTA_KEY_X509_CA:
+        return OTA_METHOD_CMS;
+    }
+    return "";
+}
+
+static int ecdsa_verify(const struct ota_pubkey *k, const uint8_t *sig, size_t sig_len,
+                        const uint8_t *m, size_t mlen)
+{
+    EVP_PKEY *pk = p256_from_spki(k->spki, k->spki_len);
+    EVP_MD_CTX *c = pk ? EVP_MD_CTX_new() : NULL;
+    int ok = c && EVP_DigestVerifyInit(c, NULL, EVP_sha256(), NULL, pk) == 1 &&
+             EVP_DigestVerify(c, sig, sig_len, m, mlen) == 1;
+    EVP_MD_CTX_free(c);
+    EVP_PKEY_free(pk);
+    ERR_clear_error();
+    return ok ? 0 : -1;
+}
+
+int ota_pubkey_verify(const struct ota_pubkey *k, const uint8_t *sig, size_t sig_len,
+                      const char *domain, const uint8_t *msg, size_t msg_len)
+{
+    if (sodium_init() < 0 || (k->alg != OTA_KEY_ED25519 && k->alg != OTA_KEY_ECDSA_P256))
+        return -1;
+    if (k->alg == OTA_KEY_ED25519 && sig_len != OTA_ED25519_SIG_LEN)
+        return -1;
+    size_t mlen = msg_len;
+    uint8_t *m = domain ? ota_domain_message(domain, msg, msg_len, &mlen) : NULL;
+    if (domain && !m)
+        return -1;
+    const uint8_t *signed_bytes = domain ? m : msg;
+    int ok = k->alg == OTA_KEY_ED25519
+                 ? crypto_sign_verify_detached(sig, signed_bytes, mlen, k->pk)
+                 : ecdsa_verify(k, sig, sig_len, signed_bytes, mlen);
+    free(m);
+    return ok == 0 ? 0 : -1;
+}
+
 int ota_sig_verify(const uint8_t *sig, size_t sig_len, const char *domain, const uint8_t *msg,
                    size_t msg_len, const struct ota_pubkey *k)
 {
-    if (k->alg != OTA_KEY_ED25519 || sig_len != OTA_ED25519_SIG_LEN || sodium_init() < 0)
-        return -1;
-    size_t mlen;
-    uint8_t *m = ota_domain_message(domain, msg, msg_len, &mlen);
-    if (!m)
-        return -1;
-    int ok = crypto_sign_verify_detached(sig, m, mlen, k->pk);
-    free(m);
-    return ok == 0 ? 0 : -1;
+    return ota_pubkey_verify(k, sig, sig_len, domain, msg, msg_len);
 }
 
 static const struct ota_pubkey *find_key(const struct ota_pubkey *keys, size_t n, const char *id)
@@ -118,14 +279,14 @@ enum ota_status ota_verify_threshold(struct ota_verify_result *res, const char *
             r.n_untrusted++;
             continue;
         }
-        if (strcmp(s->method, "ed25519") != 0) {
+        if (strcmp(s->method, ota_pubkey_method(k)) != 0) {
             char shown[4 * OTA_MAX_METHOD_LEN + 8];
             return ota_err_set(err, OTA_E_SIGNATURE,
-                               "signature by key %.16s uses method '%s', key is ed25519",
-                               s->keyid,
-                               ota_printable(shown, sizeof shown, s->method, OTA_MAX_METHOD_LEN));
+                               "signature by key %.16s uses method '%s', key is %s", s->keyid,
+                               ota_printable(shown, sizeof shown, s->method, OTA_MAX_METHOD_LEN),
+                               ota_pubkey_method(k));
         }
-        if (ota_sig_verify(s->sig, s->sig_len, domain, doc, doc_len, k) != 0)
+        if (ota_pubkey_verify(k, s->sig, s->sig_len, domain, doc, doc_len) != 0)
             return ota_err_set(err, OTA_E_SIGNATURE, "signature by key %.16s does not verify",
                                s->keyid);
         /* the block parser rejects a key id listed twice, so valid keys are distinct */

@@ -551,11 +551,11 @@ enum ota_status ota_seckey_sign(uint8_t sig[OTA_ED25519_SIG_LEN], const char *do
                                 const uint8_t *msg, size_t msg_len, const struct ota_seckey *k,
                                 struct ota_err *err)
 {
-    size_t mlen;
-    uint8_t *m = ota_domain_message(domain, msg, msg_len, &mlen);
-    if (!m)
+    size_t mlen = msg_len;
+    uint8_t *m = domain ? ota_domain_message(domain, msg, msg_len, &mlen) : NULL;
+    if (domain && !m)
         return ota_err_set(err, OTA_E_NOMEM, "sign: out of memory");
-    int rc = crypto_sign_detached(sig, NULL, m, mlen, k->sk);
+    int rc = crypto_sign_detached(sig, NULL, domain ? m : msg, mlen, k->sk);
     free(m);
     if (rc != 0) {
         sodium_memzero(sig, OTA_ED25519_SIG_LEN);

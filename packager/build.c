@@ -14,6 +14,7 @@
 
 #include "otapack/fsio.h"
 #include "otapack/package.h"
+#include "otapack/keyring.h"
 #include "otapack/packager.h"
 #include "otapack/x509.h"
 #include "otapack/codec.h"
@@ -333,6 +334,60 @@ static enum ota_status plan_sources(struct source *src, size_t *n, const struct 
     return OTA_OK;
 }
 
+static int by_version(const void *a, const void *b)
+{
+    const struct ota_keyring *x = *(struct ota_keyring *const *)a,
+                             *y = *(struct ota_keyring *const *)b;
+    return x->doc.version < y->doc.version ? -1 : x->doc.version > y->doc.version;
+}
+
+/* Reads the --keyring files, checks they form a chain every device can follow, that the
+ * newest is valid at the package's creation, and that the signing keys are its release keys;
+ * puts them in the signature block, oldest first. */
+static enum ota_status attach_keyrings(struct ota_sigblock *sb, const struct ota_build_opts *o,
+                                      struct ota_err *err)
+{
+    size_t n = o->n_keyrings;
+    if (n == 0)
+        return OTA_OK;
+    if (n > OTA_MAX_KEYRING_CHAIN)
+        return ota_err_set(err, OTA_E_USAGE, "--keyring: at most %u", OTA_MAX_KEYRING_CHAIN);
+    struct ota_keyring *kr[OTA_MAX_KEYRING_CHAIN] = {0};
+    char *text[OTA_MAX_KEYRING_CHAIN] = {0};
+    size_t len[OTA_MAX_KEYRING_CHAIN];
+    enum ota_status rc = OTA_OK;
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = ota_keyring_load(&kr[i], o->keyrings[i], err);
+    if (!rc) {
+        qsort(kr, n, sizeof kr[0], by_version);
+        if ((rc = ota_pack_keyring_chain_check(kr, n, o->created, err)))
+            ota_err_prefix(err, "--keyring");
+    }
+    const struct ota_keyring *newest = kr[n - 1];
+    const struct ota_kr_role *rel = newest ? &newest->doc.roles[OTA_ROLE_TARGETS] : NULL;
+    for (size_t i = 0; !rc && i < o->n_keys; i++) {
+        const char *id = ota_seckey_public(o->keys[i])->keyid;
+        long k = ota_keyring_find(newest, id);
+        int release = 0;
+        for (size_t j = 0; k >= 0 && j < rel->n; j++)
+            release |= rel->key[j] == (size_t)k;
+        if (!release)
+            rc = ota_err_set(err, OTA_E_KEY,
+                             "--key %.16s is not a release key of keyring v%llu: every device "
+                             "would refuse the package",
+                             id, (unsigned long long)newest->doc.version);
+    }
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = ota_keyring_doc_serialize(&text[i], &len[i], &kr[i]->doc, err);
+    if (!rc)
+        rc = ota_sigblock_set_keyrings(sb, (const char *const *)text, len, n, err);
+    for (size_t i = 0; i < n; i++) {
+        ota_keyring_free(kr[i]);
+        free(text[i]);
+    }
+    return rc;
+}
+
 enum ota_status ota_pack_build(const char *out_path, const struct ota_build_opts *o,
                                struct ota_err *err)
 {
@@ -405,7 +460,9 @@ enum ota_status ota_pack_build(const char *out_path, const struct ota_build_opts
         goto done;
     struct ota_sigblock sb;
     memset(&sb, 0, sizeof sb);
-    rc = ota_pack_sign_manifest(&sb, mjson, mlen, o->keys, o->n_keys, err);
+    rc = attach_keyrings(&sb, o, err);
+    if (!rc)
+        rc = ota_pack_sign_manifest(&sb, mjson, mlen, o->keys, o->n_keys, err);
     if (!rc)
         rc = ota_sigblock_serialize(&sjson, &slen, &sb, err);
     ota_sigblock_free(&sb);

@@ -13,9 +13,11 @@
 #include "otapack/fsio.h"
 #include "otapack/certops.h"
 #include "otapack/lint.h"
+#include "otapack/keyring.h"
 #include "otapack/packager.h"
 #include "otapack/x509.h"
 #include "airgap_cli.h"
+#include "keyring_cli.h"
 
 #define PROG "otapack"
 
@@ -36,6 +38,7 @@ static const char HELP_MAIN[] =
     "    lint       check the certificates in a package or in certificate files\n"
     "    digest     write the bytes an offline signer signs (air-gapped signing)\n"
     "    attach-signature  add a signature made on another machine\n"
+    "    keyring    make, edit, sign and check a keyring (who may sign, and rotation)\n"
     "\n"
     "EXIT STATUS\n"
     "    0 done; 1 rejected (bad signature, corrupt or hostile input, an input file that\n"
@@ -99,6 +102,7 @@ static const char HELP_BUILD[] =
     "                  [--compress zlib|none] [--key PREFIX.key]... [--passphrase-file FILE]\n"
     "                  [--trust-add CERTS]... [--trust-remove SHA256]... [--trust-replace CERTS]\n"
     "                  [--server-chain PEM] [--allow-lockout] [--certstore OPS.json]\n"
+    "                  [--keyring ROOT.json]...\n"
     "\n"
     "DESCRIPTION\n"
     "    Writes a package: a POSIX tar stream holding manifest.json, signatures.json and the\n"
@@ -143,6 +147,13 @@ static const char HELP_BUILD[] =
     "    --trust-replace CERTS      the whole trust store, declaratively: a device that missed\n"
     "                               any number of releases ends with exactly this set\n"
     "                               (then --trust-add and --trust-remove apply on top)\n"
+    "    --keyring ROOT.json        carry this keyring for rotation; repeatable, for a chain\n"
+    "                               (v2, v3, ...: devices further behind follow it step by\n"
+    "                               step). The chain must follow the rotation rule, the\n"
+    "                               newest must be valid at the creation time, and every\n"
+    "                               --key must be one of its release keys; devices then\n"
+    "                               require the package to be signed under it (see\n"
+    "                               'otapack keyring --help')\n"
     "    --server-chain PEM         the chain (leaf first) the update server presents from this\n"
     "                               release on; the device checks its new trust store\n"
     "                               validates it, then records it for later releases\n"
@@ -205,7 +216,7 @@ static const char HELP_VERIFY[] =
     "    otapack verify - check a package's signatures and contents\n"
     "\n"
     "SYNOPSIS\n"
-    "    otapack verify --pub PREFIX.pub [--pub PREFIX.pub]... [--threshold N] PKG|-\n"
+    "    otapack verify --pub PREFIX.pub [--pub PREFIX.pub]... [--threshold N] PKG|-\n"    "    otapack verify --keyring ROOT.json PKG|-\n"
     "\n"
     "DESCRIPTION\n"
     "    Exits 0 only if at least N distinct keys among the --pub keys signed the manifest,\n"
@@ -216,7 +227,11 @@ static const char HELP_VERIFY[] =
     "\n"
     "OPTIONS\n"
     "    -p, --pub PREFIX.pub   trusted public key; repeatable\n"
-    "    --threshold N          distinct valid signatures required (default 1)\n"
+    "    --threshold N          distinct valid signatures required (default 1)\n"    "    --keyring ROOT.json    verify as a device holding this keyring does: follow the\n"
+    "                           keyrings PKG carries (rotation), then require the newest\n"
+    "                           one's release threshold of its release keys (Ed25519, ECDSA,\n"
+    "                           or CMS signers chaining to its CA keys), and that it has not\n"
+    "                           expired\n"
     "    --quiet                print nothing on success\n";
 
 static const char HELP_INSPECT[] =
@@ -387,6 +402,12 @@ static enum ota_status load_seckeys(struct ota_seckey **keys, size_t *n, const c
     return rc;
 }
 
+enum ota_status ota_cli_load_seckeys(struct ota_seckey **keys, size_t *n, const char *const *paths,
+                                     size_t n_paths, const char *passfile, struct ota_err *err)
+{
+    return load_seckeys(keys, n, paths, n_paths, passfile, err);
+}
+
 static int source_date(int64_t *out, struct ota_err *err)
 {
     const char *s = getenv("SOURCE_DATE_EPOCH");
@@ -495,7 +516,7 @@ static int check_certops(const char *path)
 static int cmd_build(int argc, char **argv)
 {
     enum { O_PRODUCT = 256, O_VERSION, O_SV, O_IMAGE, O_HW, O_EXP, O_COMP, O_KEY, O_TADD, O_TREM,
-           O_TREP, O_CHAIN, O_LOCKOUT, O_CERTSTORE };
+           O_TREP, O_CHAIN, O_LOCKOUT, O_CERTSTORE, O_KEYRING };
     static const struct option opts[] = {{"out", required_argument, 0, 'o'},
                                          {"product", required_argument, 0, O_PRODUCT},
                                          {"version", required_argument, 0, O_VERSION},
@@ -511,6 +532,7 @@ static int cmd_build(int argc, char **argv)
                                          {"server-chain", required_argument, 0, O_CHAIN},
                                          {"allow-lockout", no_argument, 0, O_LOCKOUT},
                                          {"certstore", required_argument, 0, O_CERTSTORE},
+                                         {"keyring", required_argument, 0, O_KEYRING},
                                          {"passphrase-file", required_argument, 0, OPT_PASSFILE},
                                          {"passphrase", no_argument, 0, OPT_PASSARGV},
                                          {"help", no_argument, 0, OPT_HELP},
@@ -518,6 +540,7 @@ static int cmd_build(int argc, char **argv)
     static struct ota_build_image images[OTA_MAX_PAYLOADS];
     static const char *tadd[OTA_MAX_PAYLOADS], *trem[OTA_MAX_CERTS];
     static const char *hardware[OTA_MAX_HARDWARE];
+    static const char *keyrings[OTA_MAX_KEYRING_CHAIN];
     struct ota_seckey *keys[OTA_MAX_SIGNATURES];
     const char *keypaths[OTA_MAX_SIGNATURES], *passfile = NULL;
     size_t n_keypaths = 0;
@@ -528,6 +551,7 @@ static int cmd_build(int argc, char **argv)
     o.hardware = hardware;
     o.trust_add = tadd;
     o.trust_remove = trem;
+    o.keyrings = keyrings;
     const char *out = NULL;
     int have_sv = 0, c, ret = 0;
     size_t n_keys = 0;
@@ -627,6 +651,13 @@ static int cmd_build(int argc, char **argv)
             break;
         case O_CERTSTORE:
             o.certstore_ops = optarg;
+            break;
+        case O_KEYRING:
+            if (o.n_keyrings >= OTA_MAX_KEYRING_CHAIN) {
+                ret = usage_arg("build", "--keyring", "at most 16 keyrings");
+                goto done;
+            }
+            keyrings[o.n_keyrings++] = optarg;
             break;
         case OPT_HELP:
             fputs(HELP_BUILD, stdout);
@@ -737,20 +768,24 @@ static int open_pkg(int *fd, const char *path, struct ota_err *err)
 
 static int cmd_verify(int argc, char **argv)
 {
-    enum { O_THRESHOLD = 256, O_QUIET };
+    enum { O_THRESHOLD = 256, O_QUIET, O_KEYRING };
     static const struct option opts[] = {{"pub", required_argument, 0, 'p'},
                                          {"threshold", required_argument, 0, O_THRESHOLD},
+                                         {"keyring", required_argument, 0, O_KEYRING},
                                          {"quiet", no_argument, 0, O_QUIET},
                                          {"help", no_argument, 0, OPT_HELP},
                                          {0, 0, 0, 0}};
     static struct ota_pubkey keys[OTA_MAX_TRUSTED_KEYS];
     size_t n = 0;
-    uint64_t threshold = 1;
-    int c, quiet = 0;
+    uint64_t threshold = 1, kr_version = 0;
+    int c, quiet = 0, have_threshold = 0;
+    const char *keyring = NULL;
     struct ota_err err;
     ota_err_clear(&err);
     while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
-        if (c == 'p') {
+        if (c == O_KEYRING) {
+            keyring = optarg;
+        } else if (c == 'p') {
             if (n >= OTA_MAX_TRUSTED_KEYS)
                 return usage_arg("verify", "--pub", "too many keys");
             if (ota_pubkey_load(&keys[n], optarg, &err))
@@ -759,6 +794,7 @@ static int cmd_verify(int argc, char **argv)
         } else if (c == O_THRESHOLD) {
             if (ota_parse_u64(&threshold, optarg, OTA_MAX_SIGNATURES) != 0 || threshold == 0)
                 return usage_arg("verify", "--threshold", "a number from 1 to 32");
+            have_threshold = 1;
         } else if (c == O_QUIET) {
             quiet = 1;
         } else if (c == OPT_HELP) {
@@ -767,13 +803,23 @@ static int cmd_verify(int argc, char **argv)
             return usage("verify", "unknown option");
         }
     }
-    if (optind + 1 != argc || n == 0)
-        return usage("verify", "expected --pub PREFIX.pub and one package");
-    int fd;
-    if (open_pkg(&fd, argv[optind], &err))
+    if (optind + 1 != argc || (n == 0) == !keyring)
+        return usage("verify", "expected --pub PREFIX.pub or --keyring ROOT.json, and one package");
+    if (keyring && have_threshold)
+        return usage("verify", "--keyring sets the threshold: no --threshold");
+    struct ota_keyring *kr = NULL;
+    if (keyring && ota_keyring_load(&kr, keyring, &err))
         return fail(&err);
+    int fd;
+    if (open_pkg(&fd, argv[optind], &err)) {
+        ota_keyring_free(kr);
+        return fail(&err);
+    }
     struct ota_pack_info info;
-    enum ota_status rc = ota_pack_verify(&info, fd, keys, n, (unsigned)threshold, &err);
+    enum ota_status rc =
+        kr ? ota_pack_verify_keyring(&info, &kr_version, fd, kr, (int64_t)time(NULL), &err)
+           : ota_pack_verify(&info, fd, keys, n, (unsigned)threshold, &err);
+    ota_keyring_free(kr);
     if (fd != STDIN_FILENO)
         close(fd);
     if (rc) {
@@ -787,6 +833,8 @@ static int cmd_verify(int argc, char **argv)
                info.manifest.n_payloads == 1 ? "" : "s");
         for (size_t i = 0; i < info.verified.n_valid; i++)
             printf(" %.16s", info.verified.valid[i]);
+        if (keyring)
+            printf(" (keyring v%llu)", (unsigned long long)kr_version);
         printf("\n");
     }
     ota_pack_info_free(&info);
@@ -951,6 +999,7 @@ int main(int argc, char **argv)
                  {"sign", cmd_sign},
                  {"verify", cmd_verify},
                  {"inspect", cmd_inspect},
+                 {"keyring", ota_cli_keyring},
                  {"lint", ota_cli_lint},
                  {"digest", ota_cli_digest},
                  {"attach-signature", ota_cli_attach_signature}};

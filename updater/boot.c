@@ -81,8 +81,8 @@ static enum ota_status reload_current(struct ota_device *d, unsigned gen, struct
         }
         free(buf);
     }
-    if (!(rc = ota_gen_read_boot(d, gfd, err)))
-        rc = ota_gen_read_slots(d, gfd, d->cur_slot, err);
+    if (!(rc = ota_gen_read_boot(d, gfd, err)) && !(rc = ota_gen_read_slots(d, gfd, d->cur_slot, err)))
+        rc = ota_gen_read_keyring(d, gfd, err);
     d->has_manifest = 0;
     if (!rc && ota_fs_read_small(&buf, &len, gfd, OTA_MANIFEST_ENTRY, OTA_MAX_MANIFEST_SIZE,
                                  NULL) == OTA_OK) {
@@ -228,6 +228,9 @@ enum ota_status ota_device_confirm(struct ota_device *d, struct ota_boot_result 
      * before this write loses nothing */
     (void)ota_device_save_state(d, NULL);
     (void)ota_bootenv_sync(d, NULL); /* the bootloader's trial flag ends too */
+    /* a rotated keyring becomes the device's for good; if this write is lost, the next open
+     * finishes it (the generation is confirmed and holds it) */
+    (void)ota_device_keyring_settle(d, NULL);
     return OTA_OK;
 }
 

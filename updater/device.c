@@ -156,6 +156,8 @@ static enum ota_status populate(int dirfd, const struct ota_device_init_opts *o,
         ota_pubkey_format(line, sizeof line, &o->keys[i]);
         rc = ota_fs_write_atomic(fd, name, line, strlen(line), 0644, err);
     }
+    if (!rc && o->keyring)
+        rc = ota_fs_write_atomic(fd, OTA_ROOT_JSON, o->keyring, o->keyring_len, 0644, err);
     close(fd);
     if (rc)
         return rc;
@@ -264,6 +266,21 @@ static enum ota_status init_trust(struct ota_certlist *trust, struct ota_certlis
     return rc;
 }
 
+/* A keyring a device is provisioned with is signed by a threshold of its own root keys and
+ * has not expired: a factory mistake caught here, not after the first release. */
+static enum ota_status init_keyring(const struct ota_device_init_opts *o, struct ota_err *err)
+{
+    struct ota_keyring *kr;
+    size_t n;
+    enum ota_status rc = ota_keyring_parse_mem(&kr, o->keyring, o->keyring_len, err);
+    if (!rc)
+        rc = ota_keyring_signed_by(&n, kr, kr, OTA_ROLE_ROOT, err);
+    if (!rc)
+        rc = ota_keyring_check_expiry(kr, o->now, err);
+    ota_keyring_free(kr);
+    return rc ? ota_err_prefix(err, "--keyring") : OTA_OK;
+}
+
 enum ota_status ota_device_init(const char *root, const struct ota_device_init_opts *o,
                                 struct ota_warnings *w, struct ota_err *err)
 {
@@ -273,8 +290,11 @@ enum ota_status ota_device_init(const char *root, const struct ota_device_init_o
     if (o->hardware && !ota_ident_valid(o->hardware))
         return ota_err_set(err, OTA_E_USAGE, "--hardware: 1 to %u characters of A-Z a-z 0-9 . _ + : -",
                            OTA_MAX_STRING_LEN);
-    if (o->n_keys == 0 || o->n_keys > OTA_MAX_TRUSTED_KEYS)
-        return ota_err_set(err, OTA_E_USAGE, "a device needs 1 to %u trusted keys",
+    if (o->keyring && (o->n_keys || o->threshold))
+        return ota_err_set(err, OTA_E_USAGE,
+                           "a keyring and trusted keys are exclusive: the keyring names the keys");
+    if (!o->keyring && (o->n_keys == 0 || o->n_keys > OTA_MAX_TRUSTED_KEYS))
+        return ota_err_set(err, OTA_E_USAGE, "a device needs 1 to %u trusted keys, or a keyring",
                            OTA_MAX_TRUSTED_KEYS);
     if (o->threshold > o->n_keys)
         return ota_err_set(err, OTA_E_USAGE, "threshold %u is more than the %zu trusted keys",
@@ -295,11 +315,13 @@ enum ota_status ota_device_init(const char *root, const struct ota_device_init_o
             return ota_err_set(err, OTA_E_USAGE, "--slot '%s': A and B are the same path",
                                o->slots[i].name);
     }
+    enum ota_status rc;
+    if (o->keyring && (rc = init_keyring(o, err)))
+        return rc;
     struct ota_certlist trust, chain;
     memset(&trust, 0, sizeof trust);
     memset(&chain, 0, sizeof chain);
-    enum ota_status rc = init_trust(&trust, &chain, o, w, err);
-    if (rc)
+    if ((rc = init_trust(&trust, &chain, o, w, err)))
         return rc;
     int rootfd, libfd;
     rc = ota_fs_open_dir(&rootfd, AT_FDCWD, root, err);
@@ -510,9 +532,82 @@ static enum ota_status load_keys(struct ota_device *d, struct ota_err *err)
             d->n_keys++;
     }
     closedir(dir);
-    if (!rc && d->n_keys == 0)
-        rc = ota_err_set(err, OTA_E_STATE, "%s/keys: no trusted key", d->base);
-    return rc;
+    if (rc)
+        return rc;
+    char *kbuf;
+    size_t klen;
+    int kfd;
+    if ((rc = ota_fs_open_dir(&kfd, d->basefd, "keys", err)))
+        return rc;
+    rc = ota_fs_read_small(&kbuf, &klen, kfd, OTA_ROOT_JSON, OTA_MAX_KEYRING_SIZE, err);
+    close(kfd);
+    if (rc == OTA_OK) {
+        rc = ota_keyring_parse_mem(&d->keyring_base, kbuf, klen, err);
+        free(kbuf);
+        if (rc)
+            return ota_err_prefix(err, "%s/keys/" OTA_ROOT_JSON, d->base);
+        return OTA_OK;
+    }
+    if (rc != OTA_E_NOENT)
+        return rc;
+    ota_err_clear(err);
+    if (d->n_keys == 0)
+        return ota_err_set(err, OTA_E_STATE, "%s/keys: no trusted key", d->base);
+    if (d->threshold > d->n_keys)
+        return ota_err_set(err, OTA_E_STATE, "%s: threshold %u but only %zu trusted keys", d->base,
+                           d->threshold, d->n_keys);
+    return ota_keyring_from_keys(&d->keyring_base, d->keys, d->n_keys, d->threshold, err);
+}
+
+const struct ota_keyring *ota_device_keyring(const struct ota_device *d)
+{
+    if (d->keyring_gen && d->keyring_gen->doc.version > d->keyring_base->doc.version)
+        return d->keyring_gen;
+    return d->keyring_base;
+}
+
+enum ota_status ota_gen_read_keyring(struct ota_device *d, int genfd, struct ota_err *err)
+{
+    ota_keyring_free(d->keyring_gen);
+    d->keyring_gen = NULL;
+    char *buf;
+    size_t len;
+    enum ota_status rc =
+        ota_fs_read_small(&buf, &len, genfd, OTA_KEYRING_JSON, OTA_MAX_KEYRING_SIZE, err);
+    if (rc == OTA_E_NOENT) {
+        ota_err_clear(err);
+        return OTA_OK;
+    }
+    if (rc)
+        return rc;
+    rc = ota_keyring_parse_mem(&d->keyring_gen, buf, len, err);
+    free(buf);
+    return rc ? ota_err_prefix(err, OTA_KEYRING_JSON) : OTA_OK;
+}
+
+enum ota_status ota_device_keyring_settle(struct ota_device *d, struct ota_err *err)
+{
+    const struct ota_keyring *kr = ota_device_keyring(d);
+    if (kr == d->keyring_base || d->cur_state != OTA_GEN_CONFIRMED || !d->writable)
+        return OTA_OK;
+    char *text;
+    size_t len;
+    int kfd;
+    enum ota_status rc = ota_keyring_doc_serialize(&text, &len, &kr->doc, err);
+    if (rc)
+        return rc;
+    if (!(rc = ota_fs_open_dir(&kfd, d->basefd, "keys", err))) {
+        rc = ota_fs_write_atomic(kfd, OTA_ROOT_JSON, text, len, 0644, err);
+        close(kfd);
+    }
+    free(text);
+    if (rc)
+        return ota_err_prefix(err, "%s/keys/" OTA_ROOT_JSON, d->base);
+    /* the confirmed keyring is now the base: a rollback no longer takes it back */
+    ota_keyring_free(d->keyring_base);
+    d->keyring_base = d->keyring_gen;
+    d->keyring_gen = NULL;
+    return OTA_OK;
 }
 
 /* ---- generation files ----------------------------------------------------------- */
@@ -710,7 +805,7 @@ static enum ota_status load_current(struct ota_device *d, struct ota_err *err)
         return rc;
     }
     if ((rc = ota_gen_read_boot(d, gfd, err)) || (rc = ota_gen_read_slots(d, gfd, d->cur_slot, err)) ||
-        (rc = read_rollback_record(d, gfd, err))) {
+        (rc = read_rollback_record(d, gfd, err)) || (rc = ota_gen_read_keyring(d, gfd, err))) {
         close(gfd);
         return ota_err_prefix(err, "%s: running generation", d->base);
     }
@@ -841,7 +936,8 @@ static enum ota_status recover(struct ota_device *d, struct ota_err *err)
             close(pfd);
         }
     }
-    if ((rc = ota_device_gc(d, d->cur_gen, d->has_parent ? d->parent_gen : d->cur_gen, err)))
+    if ((rc = ota_device_gc(d, d->cur_gen, d->has_parent ? d->parent_gen : d->cur_gen, err)) ||
+        (rc = ota_device_keyring_settle(d, err)))
         return rc;
     return ota_bootenv_sync(d, err);
 }
@@ -903,11 +999,6 @@ enum ota_status ota_device_open(struct ota_device **out, const char *root, enum 
         (rc = load_state_json(d, err)) || (rc = load_current(d, err)) ||
         (d->writable && (rc = recover(d, err))))
         goto fail;
-    if (d->threshold > d->n_keys) {
-        rc = ota_err_set(err, OTA_E_STATE, "%s: threshold %u but only %zu trusted keys", d->base,
-                         d->threshold, d->n_keys);
-        goto fail;
-    }
     *out = d;
     return OTA_OK;
 fail:
@@ -927,6 +1018,8 @@ void ota_device_close(struct ota_device *d)
         close(d->basefd);
     if (d->rootfd >= 0)
         close(d->rootfd);
+    ota_keyring_free(d->keyring_base);
+    ota_keyring_free(d->keyring_gen);
     free(d);
 }
 
@@ -1014,8 +1107,14 @@ enum ota_status ota_device_status(struct ota_device *d, struct ota_device_status
     st->previous = d->parent_gen;
     st->security_version = d->sv_floor;
     st->time_floor = d->time_floor;
-    st->n_keys = d->n_keys;
-    st->threshold = d->threshold;
+    const struct ota_keyring *kr = ota_device_keyring(d);
+    st->n_keys = kr->doc.roles[OTA_ROLE_TARGETS].n;
+    st->threshold = kr->doc.roles[OTA_ROLE_TARGETS].threshold;
+    st->n_root_keys = kr->doc.roles[OTA_ROLE_ROOT].n;
+    st->root_threshold = kr->doc.roles[OTA_ROLE_ROOT].threshold;
+    st->keyring_version = kr->doc.version;
+    st->keyring_expires = kr->doc.expires;
+    st->keyring_confirmed_version = d->keyring_base->doc.version;
     st->boot_state = d->cur_state;
     st->trials = d->cur_trials;
     st->max_trials = d->max_trials;

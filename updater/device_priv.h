@@ -5,6 +5,7 @@
 #include <limits.h>
 
 #include "otapack/device.h"
+#include "otapack/keyring.h"
 
 #define OTA_GEN_NAME_LEN 12 /* "gen-" + 8 digits */
 #define OTA_GEN_DIR "generations"
@@ -13,6 +14,8 @@
 #define OTA_BOOT_JSON "boot.json"
 #define OTA_SLOTS_JSON "slots.json"
 #define OTA_CERTS_DIR "certs"           /* the device certificate store: certs/store.json */
+#define OTA_KEYRING_JSON "keyring.json" /* in a generation: the keyring its package rotated to */
+#define OTA_ROOT_JSON "root.json"       /* in keys/: the keyring of the confirmed state */
 
 struct ota_device {
     char root[PATH_MAX];
@@ -28,6 +31,9 @@ struct ota_device {
     struct ota_bootenv_config bootenv;
     struct ota_pubkey keys[OTA_MAX_TRUSTED_KEYS];
     size_t n_keys;
+    /* keyrings: keys/root.json (or version 0 made of the .pub files), and the one the running
+     * generation's package rotated to, if any; the newer of the two is in force */
+    struct ota_keyring *keyring_base, *keyring_gen;
     /* state.json, merged with the running generation: the effective floors */
     uint64_t sv_floor;
     int64_t time_floor;
@@ -71,6 +77,16 @@ enum ota_status ota_gen_read_slots(struct ota_device *d, int genfd, int slot[OTA
 /* Writes a generation's slot choices (durably). */
 enum ota_status ota_gen_write_slots(struct ota_device *d, int genfd, const int slot[OTA_MAX_SLOTS],
                                     struct ota_err *err);
+
+/* The keyring in force: the running generation's if it is newer than keys/root.json. */
+const struct ota_keyring *ota_device_keyring(const struct ota_device *d);
+
+/* Reads the generation's keyring.json into d->keyring_gen (missing: none). */
+enum ota_status ota_gen_read_keyring(struct ota_device *d, int genfd, struct ota_err *err);
+
+/* Once the running generation is confirmed, its newer keyring becomes keys/root.json
+ * (durably). Called by confirm and, to finish an interrupted confirm, at every open. */
+enum ota_status ota_device_keyring_settle(struct ota_device *d, struct ota_err *err);
 
 /* Writes the boot environment so that the bootloader boots the running generation's slots. */
 enum ota_status ota_bootenv_sync(struct ota_device *d, struct ota_err *err);

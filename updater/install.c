@@ -54,6 +54,7 @@ struct stage {
     int has_certops;
     int64_t t;             /* trusted time for certificate checks */
     int drop_parent;       /* the parent uses a slot half we write: drop it before we do */
+    struct ota_keyring *keyring; /* the keyring the package rotated to, or NULL */
 };
 
 static enum ota_status check_trust_so_far(struct stage *s, struct ota_err *err);
@@ -458,6 +459,20 @@ static enum ota_status check_trust_so_far(struct stage *s, struct ota_err *err)
     return rc;
 }
 
+/* The keyring the package rotated to, in the new generation: in force once the generation
+ * runs, the device's own (keys/root.json) once it is confirmed. */
+static enum ota_status write_keyring(struct stage *s, struct ota_err *err)
+{
+    char *text;
+    size_t len;
+    enum ota_status rc = ota_keyring_doc_serialize(&text, &len, &s->keyring->doc, err);
+    if (!rc) {
+        rc = ota_fs_write_atomic(s->stagefd, OTA_KEYRING_JSON, text, len, 0644, err);
+        free(text);
+    }
+    return rc;
+}
+
 static enum ota_status write_generation_files(struct stage *s, const char *mj, size_t ml,
                                               const char *sj, size_t sl, struct ota_err *err)
 {
@@ -468,6 +483,7 @@ static enum ota_status write_generation_files(struct stage *s, const char *mj, s
     if ((rc = ota_fs_write_atomic(s->stagefd, OTA_MANIFEST_ENTRY, mj, ml, 0644, err)) ||
         (rc = ota_fs_write_atomic(s->stagefd, OTA_SIGBLOCK_ENTRY, sj, sl, 0644, err)) ||
         (rc = ota_fs_write_atomic(s->stagefd, "parent", parent, strlen(parent), 0644, err)) ||
+        (s->keyring && (rc = write_keyring(s, err))) ||
         (rc = ota_gen_write_boot(s->stagefd, OTA_GEN_PENDING, 0, NULL, err)) ||
         (s->d->n_slots && (rc = ota_gen_write_slots(s->d, s->stagefd, s->target, err))) ||
         (rc = ota_fs_fsync(s->imagesfd, "staging/images", err)) ||
@@ -494,12 +510,23 @@ enum ota_status ota_device_install(struct ota_device *d, int fd, int64_t now,
     enum ota_status rc;
 
     /* 1. verify before anything else is believed */
+    /* keyrings the package carries are followed first (each signs itself): the manifest
+     * must verify under the newest one */
     if ((rc = ota_pkg_reader_open_fd(&r, fd, err)) ||
         (rc = ota_pkg_reader_head(r, &mj, &ml, &sj, &sl, err)) ||
         (rc = ota_sigblock_parse_mem(&b, sj, sl, err)) ||
-        (rc = ota_verify_threshold(&vr, OTA_DOMAIN_MANIFEST, (const uint8_t *)mj, ml, &b,
-                                   d->keys, d->n_keys, d->threshold, err)) ||
+        (rc = ota_keyring_advance(&s.keyring, ota_device_keyring(d), &b, err)))
+        goto done;
+    const struct ota_keyring *kr = s.keyring ? s.keyring : ota_device_keyring(d);
+    if ((rc = ota_keyring_verify_manifest(&vr, kr, mj, ml, &b, err)) ||
         (rc = ota_manifest_parse_mem(&m, mj, ml, err)) || (rc = ota_sha256_mem(msha, mj, ml, err)))
+        goto done;
+    /* an expired keyring refuses every package but one that brings a newer, valid keyring;
+     * judged at the trusted time, which this verified package's creation time raises */
+    int64_t t = now > d->time_floor ? now : d->time_floor;
+    if (m.created > t)
+        t = m.created;
+    if ((rc = ota_keyring_check_expiry(kr, t, err)))
         goto done;
 
     /* 2. policy */
@@ -526,10 +553,7 @@ enum ota_status ota_device_install(struct ota_device *d, int fd, int64_t now,
         rc = ota_err_set(err, OTA_E_BUSY, "%s: another otaupdate is running", d->base);
         goto done;
     }
-    /* certificates are judged at the trusted time, which this verified package raises */
-    s.t = now > d->time_floor ? now : d->time_floor;
-    if (m.created > s.t)
-        s.t = m.created;
+    s.t = t; /* certificates are judged at the trusted time too */
     s.trust.allow_lockout = m.allow_lockout;
     if ((rc = check_space(d, &m, err)) || (rc = prepare_slots(&s, &m, err)))
         goto done;
@@ -585,6 +609,9 @@ enum ota_status ota_device_install(struct ota_device *d, int fd, int64_t now,
     d->cur_trials = 0;
     memcpy(d->cur_slot, s.target, sizeof d->cur_slot);
     memcpy(d->cur_manifest_sha256, msha, OTA_SHA256_LEN);
+    ota_keyring_free(d->keyring_gen);
+    d->keyring_gen = s.keyring;
+    s.keyring = NULL;
     /* both floors (security version, trusted time) rise when the generation is confirmed:
      * a package with a wrong, far-future creation time that is rolled back must not leave
      * the device refusing every later package as expired */
@@ -611,5 +638,6 @@ done:
     ota_pkg_reader_free(r);
     ota_sigblock_free(&b);
     ota_manifest_free(&m);
+    ota_keyring_free(s.keyring);
     return rc;
 }

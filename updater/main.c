@@ -53,6 +53,7 @@ static const char HELP_INIT[] =
     "SYNOPSIS\n"
     "    otaupdate [--root DIR] init --product P --trust-key PREFIX.pub...\n"
     "              [--hardware REV] [--threshold N] [--max-trials N]\n"
+    "    otaupdate [--root DIR] init --product P --keyring ROOT.json [--hardware REV] ...\n"
     "              [--truststore PEM-or-DIR] [--server-chain PEM]\n"
     "              [--slot NAME=PATH_A,PATH_B]... [--bootenv file:PATH|uboot[:CONFIG]]\n"
     "\n"
@@ -63,7 +64,14 @@ static const char HELP_INIT[] =
     "\n"
     "OPTIONS\n"
     "    --product P            product (compatibility string); packages must name it\n"
-    "    --trust-key FILE.pub   trusted package-signing key; repeatable\n"
+    "    --keyring ROOT.json    the device's keyring (TUF root metadata, made with 'otapack\n"
+    "                           keyring'): its targets role signs packages, its root role\n"
+    "                           signs the next keyring. It must be signed by a threshold of\n"
+    "                           its own root keys and not have expired. Packages may rotate\n"
+    "                           it (see 'otaupdate install --help')\n"
+    "    --trust-key FILE.pub   trusted package-signing key; repeatable. The shortcut for a\n"
+    "                           keyring of version 0 whose root and targets roles are these\n"
+    "                           keys (with --threshold); a package can rotate it to a keyring\n"
     "    --hardware REV         this device's hardware revision; a package that lists\n"
     "                           revisions installs only on one of them\n"
     "    --threshold N          distinct trusted signatures a package needs (default 1)\n"
@@ -190,7 +198,7 @@ static int usage(const char *verb, const char *msg)
 static int cmd_init(const char *root, int argc, char **argv)
 {
     enum { O_PRODUCT = 256, O_KEY, O_HW, O_THRESHOLD, O_TRIALS, O_SLOT, O_BOOTENV, O_TRUST,
-           O_CHAIN };
+           O_CHAIN, O_KEYRING };
     static const struct option opts[] = {{"product", required_argument, 0, O_PRODUCT},
                                          {"trust-key", required_argument, 0, O_KEY},
                                          {"hardware", required_argument, 0, O_HW},
@@ -200,11 +208,13 @@ static int cmd_init(const char *root, int argc, char **argv)
                                          {"bootenv", required_argument, 0, O_BOOTENV},
                                          {"truststore", required_argument, 0, O_TRUST},
                                          {"server-chain", required_argument, 0, O_CHAIN},
+                                         {"keyring", required_argument, 0, O_KEYRING},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     static struct ota_pubkey keys[OTA_MAX_TRUSTED_KEYS];
     static struct ota_slot_config slots[OTA_MAX_SLOTS];
     struct ota_device_init_opts o;
+    char *keyring = NULL;
     memset(&o, 0, sizeof o);
     o.keys = keys;
     o.slots = slots;
@@ -265,23 +275,41 @@ static int cmd_init(const char *root, int argc, char **argv)
             break;
         case O_TRUST: o.truststore = optarg; break;
         case O_CHAIN: o.server_chain = optarg; break;
+        case O_KEYRING:
+            if (o.keyring)
+                return usage("init", "--keyring: given twice");
+            if (ota_fs_read_small(&keyring, &o.keyring_len, AT_FDCWD, optarg,
+                                  OTA_MAX_KEYRING_SIZE, &err)) {
+                ota_err_prefix(&err, "--keyring %s", optarg);
+                return fail(&err);
+            }
+            o.keyring = keyring;
+            break;
         case 'h': return fputs(HELP_INIT, stdout), 0;
         default: return usage("init", "unknown option");
         }
     }
     if (optind != argc)
         return usage("init", "unexpected argument");
-    if (!o.product || !o.n_keys)
-        return usage("init", "--product and at least one --trust-key are required");
+    if (!o.product || (!o.n_keys && !o.keyring))
+        return usage("init", "--product and either --keyring or --trust-key are required");
+    if (o.keyring && (o.n_keys || o.threshold))
+        return usage("init", "--keyring names the keys and threshold: no --trust-key or --threshold");
+    o.now = (int64_t)time(NULL);
     struct ota_warnings w;
     memset(&w, 0, sizeof w);
     enum ota_status rc = ota_device_init(root, &o, &w, &err);
+    free(keyring);
     if (rc) /* the failure is the one line; what was left out no longer matters */
         return fail(&err);
     for (size_t i = 0; i < w.n; i++)
         fprintf(stderr, PROG ": warning: %s\n", w.msg[i]);
-    printf("initialised %s/" OTA_DEVICE_DIR ": product %s, %zu trusted key%s\n",
-           strcmp(root, "/") ? root : "", o.product, o.n_keys, o.n_keys == 1 ? "" : "s");
+    if (o.keyring)
+        printf("initialised %s/" OTA_DEVICE_DIR ": product %s, keyring\n",
+               strcmp(root, "/") ? root : "", o.product);
+    else
+        printf("initialised %s/" OTA_DEVICE_DIR ": product %s, %zu trusted key%s\n",
+               strcmp(root, "/") ? root : "", o.product, o.n_keys, o.n_keys == 1 ? "" : "s");
     return 0;
 }
 
@@ -328,6 +356,15 @@ static int cmd_install(const char *root, int argc, char **argv)
                res.product, res.version, (unsigned long long)res.security_version,
                res.generation);
     return 0;
+}
+
+/* The keyring has expired by the trusted time: the later of the clock and the floor. */
+static int keyring_expired(const struct ota_device_status *st)
+{
+    int64_t now = (int64_t)time(NULL);
+    if (st->time_floor > now)
+        now = st->time_floor;
+    return st->keyring_version && now >= st->keyring_expires;
 }
 
 static int status_json(const struct ota_device_status *st)
@@ -386,6 +423,22 @@ static int status_json(const struct ota_device_status *st)
     json_object_set_new(o, "slots", sl);
     json_object_set_new(o, "trusted_keys", json_integer((json_int_t)st->n_keys));
     json_object_set_new(o, "threshold", json_integer(st->threshold));
+    json_t *kr = json_object();
+    json_object_set_new(kr, "version", json_integer((json_int_t)st->keyring_version));
+    json_object_set_new(kr, "confirmed_version",
+                        json_integer((json_int_t)st->keyring_confirmed_version));
+    if (st->keyring_version) {
+        ota_time_format(t, st->keyring_expires);
+        json_object_set_new(kr, "expires", json_string(t));
+    } else {
+        json_object_set_new(kr, "expires", json_null());
+    }
+    json_object_set_new(kr, "expired", json_boolean(keyring_expired(st)));
+    json_object_set_new(kr, "release_keys", json_integer((json_int_t)st->n_keys));
+    json_object_set_new(kr, "release_threshold", json_integer(st->threshold));
+    json_object_set_new(kr, "root_keys", json_integer((json_int_t)st->n_root_keys));
+    json_object_set_new(kr, "root_threshold", json_integer(st->root_threshold));
+    json_object_set_new(o, "keyring", kr);
     for (size_t i = 0; i < st->n_images; i++) {
         const struct ota_image_status *im = &st->images[i];
         json_t *e = json_object();
@@ -435,6 +488,18 @@ static void status_text(const struct ota_device_status *st)
     for (size_t i = 0; i < st->n_slots; i++)
         printf("slot %-12s  %c  %s\n", st->slots[i].name, st->slots[i].active ? 'B' : 'A',
                st->slots[i].path);
+    if (st->keyring_version) {
+        ota_time_format(t, st->keyring_expires);
+        printf("keyring:           version %llu, expires %s%s", (unsigned long long)st->keyring_version,
+               t, keyring_expired(st) ? " (EXPIRED: only a package with a newer keyring installs)" : "");
+        if (st->keyring_confirmed_version != st->keyring_version)
+            printf(" (pending; confirmed: version %llu)",
+                   (unsigned long long)st->keyring_confirmed_version);
+        printf("\n");
+        printf("root keys:         %zu (threshold %u)\n", st->n_root_keys, st->root_threshold);
+    } else {
+        printf("keyring:           none (keys given at init)\n");
+    }
     printf("trusted keys:      %zu (threshold %u)\n", st->n_keys, st->threshold);
     printf("images:            %zu\n", st->n_images);
     for (size_t i = 0; i < st->n_images; i++) {

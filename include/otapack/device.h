@@ -4,7 +4,8 @@
  *
  * State lives under ROOT/var/lib/otapack (ROOT is "/" on a real device, any folder in tests):
  *   device.json          product, hardware revision, signature threshold (written at init)
- *   keys/<keyid>.pub     trusted package-signing keys
+ *   keys/<keyid>.pub     trusted package-signing keys (init --trust-key), or
+ *   keys/root.json       the keyring (init --keyring; later the newest confirmed rotation)
  *   state.json           monotonic floors: highest security version, trusted time
  *   generations/gen-N/   one installed generation: manifest.json, signatures.json, parent,
  *                        boot.json (pending/confirmed, trial count), rollback.json (why the
@@ -52,9 +53,13 @@ struct ota_device_init_opts {
     const char *server_chain; /* PEM: the update server's chain, leaf first, or NULL */
     const char *product;
     const char *hardware; /* NULL: the device has no hardware revision */
-    const struct ota_pubkey *keys;
+    const struct ota_pubkey *keys; /* the one-key shortcut: a version-0 keyring of these */
     size_t n_keys;
     unsigned threshold;  /* distinct valid signatures a package needs; 0 means 1 */
+    const char *keyring; /* or a keyring (root.json bytes): signed by its own root keys, not
+                          * expired at now; exclusive with keys */
+    size_t keyring_len;
+    int64_t now;         /* the clock, for the keyring's expiry */
     unsigned max_trials; /* trial boots before an unconfirmed generation is rolled back; 0: 3 */
     const struct ota_slot_config *slots;
     size_t n_slots;
@@ -162,8 +167,13 @@ struct ota_device_status {
     uint8_t manifest_sha256[OTA_SHA256_LEN];
     uint64_t security_version; /* the anti-rollback floor */
     int64_t time_floor;        /* trusted time: newest creation time installed */
-    size_t n_keys;
-    unsigned threshold;
+    size_t n_keys;       /* release keys: the keyring's targets role */
+    unsigned threshold;  /* its threshold */
+    size_t n_root_keys;  /* keys that may sign the next keyring */
+    unsigned root_threshold;
+    uint64_t keyring_version;           /* 0: the keys given at init, no keyring document */
+    int64_t keyring_expires;            /* 0 for version 0 */
+    uint64_t keyring_confirmed_version; /* keys/root.json: what a rollback cannot undo */
     size_t n_images;
     struct ota_image_status *images; /* owned */
     enum ota_boot_state boot_state;

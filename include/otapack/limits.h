@@ -12,7 +12,7 @@
 #define OTA_FORMAT_VERSION 1
 
 #define OTA_MAX_MANIFEST_SIZE (1024u * 1024u)   /* manifest.json, bytes */
-#define OTA_MAX_SIGBLOCK_SIZE (64u * 1024u)     /* signatures.json, bytes */
+#define OTA_MAX_SIGBLOCK_SIZE (1024u * 1024u)   /* signatures.json, bytes (with keyrings) */
 #define OTA_MAX_SIGNATURES 32u                  /* entries in the signature block */
 #define OTA_MAX_PAYLOADS 256u                   /* payloads in one package */
 #define OTA_MAX_NAME_LEN 64u                    /* payload name, bytes */
@@ -33,6 +33,13 @@
 #define OTA_MAX_SECURITY_VERSION ((UINT64_C(1) << 63) - 1)
 #define OTA_MAX_TIME INT64_C(253402300799)    /* 9999-12-31T23:59:59Z */
 #define OTA_MAX_EXPIRY_DAYS 36525u              /* --expires-in: at most 100 years */
+/* Keyrings (FORMAT.md, "Keyring"): one root.json, the keys it lists, the text of one key
+ * value (hex or PEM: a CA certificate of up to 16 KiB DER), the keyrings one package carries. */
+#define OTA_MAX_KEYRING_SIZE (256u * 1024u)      /* one root.json, bytes */
+#define OTA_MAX_KEYRING_KEYS 64u                 /* keys in one keyring */
+#define OTA_MAX_KEYVAL_LEN (24u * 1024u)         /* one keyval text, bytes */
+#define OTA_MAX_KEYRING_CHAIN 16u                /* keyrings carried in one signature block */
+#define OTA_MAX_KEYRING_VERSION ((UINT64_C(1) << 53) - 1) /* exact in every JSON reader */
 #define OTA_MAX_STATE_SIZE (64u * 1024u)        /* device.json / state.json on the device */
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "otapack/err.h"
 #include "otapack/key.h"
+#include "otapack/keyring_doc.h"
 #include "otapack/manifest.h"
 #include "otapack/seckey.h"
 #include "otapack/sigblock.h"
@@ -41,6 +42,11 @@ struct ota_build_opts {
     const char *server_chain;  /* file: the chain the update server presents from now on */
     int allow_lockout;         /* allow a trust store that cannot validate the server */
     const char *certstore_ops; /* file: certificate store operations (certops JSON), or NULL */
+    /* keyrings (root.json files) the package carries for rotation, in any order: they must
+     * form a chain (ota_pack_keyring_chain_check) whose newest has not expired at created,
+     * and the keys of keys[] must be release keys of the newest */
+    const char *const *keyrings;
+    size_t n_keyrings;
 };
 
 /* Builds a package at out_path (written under a temporary name, then renamed). Certificate
@@ -104,5 +110,69 @@ enum ota_status ota_pack_attach_signature(const char *in_path, const char *out_p
                                           const uint8_t *sig, size_t sig_len,
                                           const struct ota_pubkey *key,
                                           struct ota_err *err) OTA_WUR;
+
+/* ---- keyrings (packager/keyring.c): making and signing root.json on the host ---- */
+
+struct ota_keyring;
+
+/* A new keyring document: version, expiry, root keys and release (targets) keys from key
+ * files (see ota_pack_keyring_add_key), thresholds; snapshot and timestamp get the release
+ * keys (otapack does not use them; TUF clients need them). Unsigned. */
+struct ota_keyring_new_opts {
+    uint64_t version;
+    int64_t expires;
+    const char *const *root_keys;
+    size_t n_root;
+    unsigned root_threshold; /* 0: 1 */
+    const char *const *release_keys;
+    size_t n_release;
+    unsigned release_threshold; /* 0: 1 */
+};
+enum ota_status ota_pack_keyring_new(struct ota_keyring **kr, const struct ota_keyring_new_opts *o,
+                                     struct ota_err *err) OTA_WUR;
+
+/* The next version of prev: the same keys and roles, version + 1, the given expiry, no
+ * signatures. */
+enum ota_status ota_pack_keyring_next(struct ota_keyring **kr, const struct ota_keyring *prev,
+                                      int64_t expires, struct ota_err *err) OTA_WUR;
+
+/* Adds the key in a file to a role (root; targets: release keys): an otapack public key
+ * (PREFIX.pub), a PEM public key (Ed25519 or ECDSA P-256, as 'otapack pubkey' or 'openssl
+ * pkey -pubout' write it), or a PEM CA certificate (targets only: CMS signers chaining to
+ * it). Drops the signatures (the signed part changed). *keyid gets the key's id. */
+enum ota_status ota_pack_keyring_add_key(struct ota_keyring *kr, enum ota_role role,
+                                         const char *path, char keyid[OTA_KEYID_HEX_LEN + 1],
+                                         struct ota_err *err) OTA_WUR;
+
+/* Removes a key (by key id, or the key in a file) from a role, and from the keyring when no
+ * role holds it any more. Refuses to leave a role with fewer keys than its threshold.
+ * Drops the signatures. */
+enum ota_status ota_pack_keyring_remove_key(struct ota_keyring *kr, enum ota_role role,
+                                            const char *key, struct ota_err *err) OTA_WUR;
+
+/* Sets a role's threshold (1 to its key count). Drops the signatures. */
+enum ota_status ota_pack_keyring_set_threshold(struct ota_keyring *kr, enum ota_role role,
+                                               unsigned threshold, struct ota_err *err) OTA_WUR;
+
+/* Signs the keyring (its canonical "signed" bytes, as TUF does) with an Ed25519 key. */
+enum ota_status ota_pack_keyring_sign(struct ota_keyring *kr, const struct ota_seckey *key,
+                                      struct ota_err *err) OTA_WUR;
+
+/* Writes the document to path (temporary name, then rename; mode 0644). */
+enum ota_status ota_pack_keyring_write(const struct ota_keyring *kr, const char *path,
+                                       struct ota_err *err) OTA_WUR;
+
+/* Checks keyrings to carry in a package, oldest first: each one after the first follows the
+ * one before under the rotation rule, the first is signed by a threshold of its own root
+ * keys, and the newest has not expired at t. */
+enum ota_status ota_pack_keyring_chain_check(struct ota_keyring *const *chain, size_t n,
+                                             int64_t t, struct ota_err *err) OTA_WUR;
+
+/* Verifies a package under a keyring: follows the keyrings the package carries (as a device
+ * does), then checks the manifest signatures under the newest one's release keys and
+ * threshold, and every payload. *newest_version gets the version verified under. */
+enum ota_status ota_pack_verify_keyring(struct ota_pack_info *info, uint64_t *newest_version,
+                                        int fd, const struct ota_keyring *kr, int64_t now,
+                                        struct ota_err *err) OTA_WUR;
 
 #endif

@@ -99,7 +99,7 @@ void ota_seckey_passphrase_free(char *pass);
 
 const struct ota_pubkey *ota_seckey_public(const struct ota_seckey *sk);
 
-/* Signs domain || NUL || msg. */
+/* Signs domain || NUL || msg; with domain NULL, msg alone (TUF metadata: canonical JSON). */
 enum ota_status ota_seckey_sign(uint8_t sig[OTA_ED25519_SIG_LEN], const char *domain,
                                 const uint8_t *msg, size_t msg_len, const struct ota_seckey *sk,
                                 struct ota_err *err) OTA_WUR;

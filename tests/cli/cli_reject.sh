@@ -148,7 +148,7 @@ usage_err() {  # usage_err SUBSTRING CMD...
     assert_unchanged base.snap now.snap "device after a usage error"
 }
 mkdir fresh
-usage_err "--product and at least one --trust-key are required" \
+usage_err "--product and either --keyring or --trust-key are required" \
     "$OTAUPDATE" --root fresh init --trust-key k.pub
 check "init with a usage error created nothing" test -z "$(ls -A fresh)"
 usage_err "--threshold" "$OTAUPDATE" --root fresh init --product acme --trust-key k.pub --threshold 0

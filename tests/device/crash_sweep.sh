@@ -150,4 +150,22 @@ for f in slotA slotB bootenv; do cp "$W/$f" "$W/$f.t"; done
 restore_outside() { for f in slotA slotB bootenv; do cp "$W/$f.t" "$W/$f"; done; }
 SNAPSHOT_SLOTS=1 ALT_DROP_PARENT=1 RESET_HOOK=restore_outside BOOTENV="$W/bootenv" sweep "install into an A/B slot" s0 install "$W/s2.ota"
 
+# a keyring rotation: a device provisioned with keyring v1 installs a package that carries v2
+# (another release key), then confirms it, which makes v2 the device's own (keys/root.json)
+mkkey root && mkkey rel1 && mkkey rel2
+"$OTAPACK" keyring init -o kv1.json --root-key root.pub --release-key rel1.pub >/dev/null
+"$OTAPACK" keyring sign --key root.key kv1.json >/dev/null
+"$OTAPACK" keyring init -o kv2.json --from kv1.json >/dev/null
+"$OTAPACK" keyring add-key --role release rel2.pub kv2.json >/dev/null
+"$OTAPACK" keyring remove-key --role release rel1.pub kv2.json >/dev/null
+"$OTAPACK" keyring sign --key root.key kv2.json >/dev/null
+build kr1.ota 1.0 1 rel1.key --image a=a.img
+build kr2.ota 2.0 2 rel2.key --image a=a2.img --keyring kv2.json
+mkdir -p k0 && "$OTAUPDATE" --root k0 init --product acme --keyring kv1.json >/dev/null
+"$OTAUPDATE" --root k0 install kr1.ota >/dev/null && "$OTAUPDATE" --root k0 confirm >/dev/null
+cp -a k0 k1 && "$OTAUPDATE" --root k1 install kr2.ota >/dev/null # k1: the rotation pending
+sweep "install with a keyring rotation" k0 install "$W/kr2.ota"
+sweep "confirm a keyring rotation" k1 confirm
+sweep "roll back a keyring rotation" k1 rollback --reason "sweep"
+
 echo "crash sweep: $total_points fault points, all ended in the old or the new state"

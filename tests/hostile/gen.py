@@ -531,9 +531,9 @@ def generate(c):
           entry("cfg", cfg) + END, 1, "manifest.json is 1048577 bytes, limit 1048576")
     c.add("manifest_huge_declared", header("manifest.json", 8 * 1024**3 - 1), 1,
           "manifest.json is 8589934591 bytes, limit 1048576")
-    big_s = c.sbytes + b" " * (64 * 1024 + 1 - len(c.sbytes))
-    c.add("signatures_over_64kib", c.package(sbytes=big_s), 1,
-          "signatures.json is 65537 bytes, limit 65536")
+    big_s = c.sbytes + b" " * (1024 * 1024 + 1 - len(c.sbytes))
+    c.add("signatures_over_1mib", c.package(sbytes=big_s), 1,
+          "signatures.json is 1048577 bytes, limit 1048576")
 
     # -- the signature block (parsed before the signature check: no signature needed) -------
     real = {"keyid": c.keyid, "method": "ed25519", "sig": c.sig(c.mbytes)}
@@ -543,9 +543,9 @@ def generate(c):
         d.update(top)
         return dumps(d)
     other = lambda i: {"keyid": sha(b"k%d" % i), "method": "ed25519", "sig": "00" * 64}  # noqa
-    s1000 = sigs([other(i) for i in range(1000)])
-    assert len(s1000) > 64 * 1024
-    c.add("sigs_1000_entries", c.package(sbytes=s1000), 1, "limit 65536")
+    s8000 = sigs([other(i) for i in range(8000)])
+    assert len(s8000) > 1024 * 1024
+    c.add("sigs_8000_entries", c.package(sbytes=s8000), 1, "limit 1048576")
     c.add("sigs_1000_empty_objects", c.package(sbytes=sigs([{}] * 1000)), 1,
           "more than 32 signatures")
     c.add("sigs_33_entries", c.package(sbytes=sigs([real] + [other(i) for i in range(32)])), 1,
