@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "otapack/keyring.h"
 #include "otapack/package.h"
 #include "otapack/packager.h"
 
@@ -34,27 +35,25 @@ static enum ota_status read_head(struct ota_pack_info *info, struct ota_pkg_read
 enum ota_status ota_pack_verify(struct ota_pack_info *info, int fd, const struct ota_pubkey *keys,
                                 size_t n_keys, unsigned threshold, struct ota_err *err)
 {
+    /* as a device provisioned with these keys (--trust-key) does: a version-0 keyring,
+     * rotated by the keyrings the package carries */
+    struct ota_keyring *v0;
+    uint64_t version;
     memset(info, 0, sizeof *info);
-    struct ota_pkg_reader *r;
-    enum ota_status rc = ota_pkg_reader_open_fd(&r, fd, err);
+    /* a keyring's threshold is at most its key count: a higher one is checked below */
+    enum ota_status rc = ota_keyring_from_keys(&v0, keys, n_keys,
+                                               threshold < n_keys ? threshold : (unsigned)n_keys,
+                                               err);
     if (rc)
         return rc;
-    const char *mj;
-    size_t ml;
-    if (!(rc = read_head(info, r, &mj, &ml, err)))
-        rc = ota_verify_threshold(&info->verified, OTA_DOMAIN_MANIFEST, (const uint8_t *)mj, ml,
-                                  &info->sigblock, keys, n_keys, threshold, err);
-    /* only now, with the signature checked, is the manifest parsed */
-    if (!rc)
-        rc = ota_manifest_parse_mem(&info->manifest, mj, ml, err);
-    for (size_t i = 0; !rc && i < info->manifest.n_payloads; i++)
-        rc = ota_pkg_reader_payload(r, &info->manifest, i, OTA_SINK_RAW, NULL, NULL, err);
-    if (!rc)
-        rc = ota_pkg_reader_finish(r, &info->manifest, err);
-    info->package_size = ota_pkg_reader_offset(r);
-    ota_pkg_reader_free(r);
-    if (rc)
+    rc = ota_pack_verify_keyring(info, &version, fd, v0, 0, err);
+    ota_keyring_free(v0);
+    if (!rc && info->verified.n_valid < threshold) {
+        rc = ota_err_set(err, OTA_E_SIGNATURE, "%zu valid signature%s, %u required",
+                         info->verified.n_valid, info->verified.n_valid == 1 ? "" : "s",
+                         threshold);
         ota_pack_info_free(info);
+    }
     return rc;
 }
 

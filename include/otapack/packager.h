@@ -76,7 +76,9 @@ struct ota_pack_info {
 void ota_pack_info_free(struct ota_pack_info *info);
 
 /* Verifies a whole package from fd: signatures (threshold distinct keys among keys), every
- * payload's sizes and digests, and the container layout to the last byte. */
+ * payload's sizes and digests, and the container layout to the last byte. Like a device
+ * provisioned with these keys, it follows the keyrings the package carries (a version-0
+ * keyring of keys, rotated) and verifies under the newest. */
 enum ota_status ota_pack_verify(struct ota_pack_info *info, int fd, const struct ota_pubkey *keys,
                                 size_t n_keys, unsigned threshold, struct ota_err *err) OTA_WUR;
 

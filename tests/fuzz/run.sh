@@ -9,7 +9,7 @@
 #
 # Environment:
 #   FUZZ_SECONDS=60      seconds per fuzzer
-#   FUZZERS="package manifest sigblock keys codec x509"   which ones, in this order
+#   FUZZERS="package manifest sigblock keys codec x509 certops keyring"   which ones, in order
 #   FUZZ_MERGE=1         afterwards, minimise tests/fuzz/corpus/<name> (-merge=1): keeps the
 #                        seed-* files, replaces the other files by the smallest set of new
 #                        inputs that keeps the coverage of the scratch corpus
@@ -21,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root"
 secs=${FUZZ_SECONDS:-60}
-fuzzers=${FUZZERS:-package manifest sigblock keys codec x509}
+fuzzers=${FUZZERS:-package manifest sigblock keys codec x509 certops keyring}
 build=${BUILD_FUZZ:-build-fuzz}
 cc=${CC:-clang}
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
@@ -30,7 +30,7 @@ case $secs in '' | *[!0-9]*) echo "run.sh: FUZZ_SECONDS must be a number" >&2; e
 max_len() {
     case $1 in
     package) echo 65536 ;;
-    manifest | sigblock | x509) echo 16384 ;;
+    manifest | sigblock | x509 | keyring) echo 16384 ;;
     keys) echo 256 ;;
     codec) echo 512 ;;
     *) echo 4096 ;;
@@ -38,7 +38,7 @@ max_len() {
 }
 dict() {
     case $1 in
-    package | manifest | sigblock) echo "-dict=$here/json.dict" ;;
+    package | manifest | sigblock | keyring) echo "-dict=$here/json.dict" ;;
     x509) echo "-dict=$here/x509.dict" ;;
     esac
 }

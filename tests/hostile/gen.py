@@ -591,6 +591,42 @@ def generate(c):
           "signature block")
     c.add("sig_keyid_uppercase", c.package(sbytes=sigs([dict(real, keyid=c.keyid.upper())])), 1,
           "key id is not 64 lowercase hex digits")
+    # keyrings carried for rotation are parsed before any signature is checked
+    kr_key = {"keytype": "ed25519", "scheme": "ed25519", "keyval": {"public": "00" * 32}}
+    kr_id = sha(b'{"keytype":"ed25519","keyval":{"public":"' + b"00" * 32 +
+                b'"},"scheme":"ed25519"}')
+    role = {"keyids": [kr_id], "threshold": 1}
+
+    def keyring(**over):
+        signed = {"_type": "root", "spec_version": "1.0.31", "consistent_snapshot": False,
+                  "version": 1, "expires": "2099-01-01T00:00:00Z", "keys": {kr_id: kr_key},
+                  "roles": {r: role for r in ("root", "snapshot", "targets", "timestamp")}}
+        signed.update(over)
+        return {"signed": signed, "signatures": []}
+    c.add("keyrings_not_array", c.package(sbytes=sigs([real], keyrings={})), 1,
+          "'keyrings' is not an array")
+    c.add("keyrings_empty", c.package(sbytes=sigs([real], keyrings=[])), 1,
+          "'keyrings' is empty")
+    c.add("keyrings_17", c.package(sbytes=sigs([real], keyrings=[keyring()] * 17)), 1,
+          "more than 16 keyrings")
+    c.add("keyring_not_object", c.package(sbytes=sigs([real], keyrings=["root.json"])), 1,
+          "keyring 0 is not an object")
+    c.add("keyring_empty_object", c.package(sbytes=sigs([real], keyrings=[{}])), 1,
+          "'signed': missing or not an object")
+    c.add("keyring_over_256kib",
+          c.package(sbytes=sigs([real], keyrings=[keyring(pad="x" * 262144)])), 1,
+          "keyring 0 larger than 262144 bytes")
+    many = {sha(b"%d" % i): kr_key for i in range(65)}
+    c.add("keyring_65_keys", c.package(sbytes=sigs([real], keyrings=[keyring(keys=many)])), 1,
+          "more than 64 keys")
+    c.add("keyring_key_under_wrong_id",
+          c.package(sbytes=sigs([real], keyrings=[keyring(keys={sha(b"x"): kr_key})])), 1,
+          "is not a key of the keyring")
+    c.add("keyring_float_version",
+          c.package(sbytes=sigs([real], keyrings=[keyring(version=2.5)])), 1,
+          "not an integer")
+    c.add("keyring_unsigned_rotation", c.package(sbytes=sigs([real], keyrings=[keyring()])), 1,
+          "keyring v1: 0 valid signatures by the root keys of v0")
     c.add("sigblock_duplicate_key",
           c.package(sbytes=c.sbytes.replace(b'"format": 1,', b'"format": 1,\n  "format": 1,')),
           1, "duplicate object key")
