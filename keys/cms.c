@@ -266,6 +266,15 @@ out:
     return rc;
 }
 
+enum ota_status ota_cms_signer_keyid(char out[OTA_KEYID_HEX_LEN + 1], const struct ota_cert *c,
+                                     struct ota_err *err)
+{
+    memset(out, 0, OTA_KEYID_HEX_LEN + 1);
+    enum ota_status rc = spki_keyid(out, c->x509, err);
+    ERR_clear_error();
+    return rc;
+}
+
 enum ota_status ota_cms_verify(struct ota_cms_result *res, const uint8_t *der, size_t der_len,
                                const char *domain, const uint8_t *msg, size_t msg_len,
                                const struct ota_cert *cas, size_t n_cas, struct ota_err *err)

@@ -46,6 +46,12 @@ struct ota_cms_result {
     char signer_subject[256]; /* one line, RFC 2253, non-printable bytes escaped */
 };
 
+/* The key id of a "cms" signature by certificate c: SHA-256, lowercase hex, of its
+ * SubjectPublicKeyInfo DER (as encoded in the certificate). What ota_cms_verify reports as
+ * signer_keyid and what a signer files the signature under. */
+enum ota_status ota_cms_signer_keyid(char out[OTA_KEYID_HEX_LEN + 1], const struct ota_cert *c,
+                                     struct ota_err *err) OTA_WUR;
+
 /* Verifies a detached CMS SignedData (DER, der_len at most OTA_MAX_SIG_BYTES, checked before
  * anything is parsed) over domain || NUL || msg against the trust anchors cas[0..n_cas).
  * The DER must be exactly one ContentInfo with nothing after it, in canonical DER (what it
