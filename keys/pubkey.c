@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "domain.h"
+#include "otapack/cms.h"
 #include "otapack/codec.h"
 #include "otapack/digest.h"
 #include "otapack/fsio.h"
@@ -272,8 +273,48 @@ enum ota_status ota_verify_threshold(struct ota_verify_result *res, const char *
         return ota_err_set(err, OTA_E_USAGE, "signature threshold must be at least 1");
     if (block->n == 0)
         return ota_err_set(err, OTA_E_SIGNATURE, "package is unsigned");
-    for (size_t i = 0; i < block->n; i++) {
+    /* CA keys: a CMS signature counts for the CA its signer chains to */
+    size_t n_cas = 0;
+    for (size_t i = 0; i < n_keys; i++)
+        n_cas += keys[i].alg == OTA_KEY_X509_CA && keys[i].ca;
+    struct ota_cert *cas = NULL;
+    size_t *ca_key = NULL;
+    if (n_cas) {
+        cas = calloc(n_cas, sizeof *cas);
+        ca_key = calloc(n_cas, sizeof *ca_key);
+        if (!cas || !ca_key) {
+            free(cas);
+            free(ca_key);
+            return ota_err_set(err, OTA_E_NOMEM, "out of memory");
+        }
+        for (size_t i = 0, c = 0; i < n_keys; i++)
+            if (keys[i].alg == OTA_KEY_X509_CA && keys[i].ca) {
+                cas[c] = *keys[i].ca; /* a borrowed view: the keyring owns the certificate */
+                ca_key[c++] = i;
+            }
+    }
+    enum ota_status rc = OTA_OK;
+    for (size_t i = 0; !rc && i < block->n; i++) {
         const struct ota_signature *s = &block->sigs[i];
+        if (!strcmp(s->method, OTA_METHOD_CMS)) {
+            struct ota_cms_result cr;
+            if (!n_cas) { /* no CA trusted: as a signature by an unknown key */
+                r.n_untrusted++;
+                continue;
+            }
+            if ((rc = ota_cms_verify(&cr, s->sig, s->sig_len, domain, doc, doc_len, cas, n_cas,
+                                     err))) {
+                ota_err_prefix(err, "signature %.16s", s->keyid);
+                break;
+            }
+            const char *ca_id = keys[ca_key[cr.anchor]].keyid;
+            int seen = 0;
+            for (size_t j = 0; j < r.n_valid; j++)
+                seen |= !strcmp(r.valid[j], ca_id);
+            if (!seen) /* two signers under one CA count once */
+                memcpy(r.valid[r.n_valid++], ca_id, OTA_KEYID_HEX_LEN + 1);
+            continue;
+        }
         const struct ota_pubkey *k = find_key(keys, n_keys, s->keyid);
         if (!k) {
             r.n_untrusted++;
@@ -281,17 +322,22 @@ enum ota_status ota_verify_threshold(struct ota_verify_result *res, const char *
         }
         if (strcmp(s->method, ota_pubkey_method(k)) != 0) {
             char shown[4 * OTA_MAX_METHOD_LEN + 8];
-            return ota_err_set(err, OTA_E_SIGNATURE,
-                               "signature by key %.16s uses method '%s', key is %s", s->keyid,
-                               ota_printable(shown, sizeof shown, s->method, OTA_MAX_METHOD_LEN),
-                               ota_pubkey_method(k));
+            rc = ota_err_set(err, OTA_E_SIGNATURE,
+                             "signature by key %.16s uses method '%s', key is %s", s->keyid,
+                             ota_printable(shown, sizeof shown, s->method, OTA_MAX_METHOD_LEN),
+                             ota_pubkey_method(k));
+        } else if (ota_pubkey_verify(k, s->sig, s->sig_len, domain, doc, doc_len) != 0) {
+            rc = ota_err_set(err, OTA_E_SIGNATURE, "signature by key %.16s does not verify",
+                             s->keyid);
+        } else {
+            /* the block parser rejects a key id listed twice, so valid keys are distinct */
+            memcpy(r.valid[r.n_valid++], s->keyid, OTA_KEYID_HEX_LEN + 1);
         }
-        if (ota_pubkey_verify(k, s->sig, s->sig_len, domain, doc, doc_len) != 0)
-            return ota_err_set(err, OTA_E_SIGNATURE, "signature by key %.16s does not verify",
-                               s->keyid);
-        /* the block parser rejects a key id listed twice, so valid keys are distinct */
-        memcpy(r.valid[r.n_valid++], s->keyid, OTA_KEYID_HEX_LEN + 1);
     }
+    free(cas);
+    free(ca_key);
+    if (rc)
+        return rc;
     if (r.n_valid < threshold) {
         if (r.n_valid == 0)
             return ota_err_set(err, OTA_E_SIGNATURE,

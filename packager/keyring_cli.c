@@ -30,6 +30,7 @@ static const char HELP_KEYRING[] =
     "    otapack keyring add-key --role root|release KEY ROOT.json [--threshold N] [-o OUT]\n"
     "    otapack keyring remove-key --role root|release KEYID|KEY ROOT.json [--threshold N]\n"
     "                    [-o OUT]\n"
+    "    otapack keyring set-threshold --role root|release N ROOT.json [-o OUT]\n"
     "    otapack keyring sign --key PREFIX.key [--passphrase-file FILE] ROOT.json [-o OUT]\n"
     "    otapack keyring show [--json] ROOT.json\n"
     "    otapack keyring verify [--previous OLD.json] ROOT.json\n"
@@ -55,13 +56,15 @@ static const char HELP_KEYRING[] =
     "    add-key       add a key to a role (--role release is TUF's targets role)\n"
     "    remove-key    remove a key from a role, by key id or key file; refuses to leave a\n"
     "                  role fewer keys than its threshold\n"
+    "    set-threshold set a role's threshold (1 to its number of keys)\n"
     "    sign          add a signature by an Ed25519 key (plain or encrypted key file). A\n"
     "                  rotation needs signatures by the old root keys and by the new ones\n"
     "    show          print version, expiry, keys, roles, signatures (and which verify)\n"
     "    verify        exit 0 only if ROOT.json is signed by a threshold of its own root\n"
     "                  keys and has not expired, and, with --previous, follows OLD.json\n"
     "                  under the rotation rule (what a device checks)\n"
-    "    add-key and remove-key drop the signatures: the signed part changed. They never\n"
+    "    add-key, remove-key and set-threshold drop the signatures: the signed part\n"
+    "    changed. They never\n"
     "    change the version; 'init --from' does.\n"
     "\n"
     "OPTIONS\n"
@@ -238,7 +241,7 @@ int ota_cli_keyring(int argc, char **argv)
                                          {0, 0, 0, 0}};
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         if (argc < 2)
-            return usage("", "expected init, add-key, remove-key, sign, show or verify");
+            return usage("", "expected init, add-key, remove-key, set-threshold, sign, show or verify");
         return fputs(HELP_KEYRING, stdout), 0;
     }
     const char *verb = argv[1];
@@ -363,6 +366,17 @@ int ota_cli_keyring(int argc, char **argv)
                    out ? out : path, (unsigned long long)kr->doc.version, role_label(role),
                    kr->doc.roles[role].threshold);
         }
+    } else if (!strcmp(verb, "set-threshold")) {
+        if (!has_role || optind + 2 != argc || ota_parse_u64(&thr, argv[optind], 64) != 0 || !thr)
+            return usage(verb, "expected --role ROLE, a threshold from 1 and a keyring");
+        const char *path = argv[optind + 1];
+        if (!(rc = ota_keyring_load(&kr, path, &err)) &&
+            !(rc = ota_pack_keyring_set_threshold(kr, role, (unsigned)thr, &err)))
+            rc = ota_pack_keyring_write(kr, out ? out : path, &err);
+        if (!rc)
+            printf("%s: version %llu, %s threshold %u; unsigned now (sign it again)\n",
+                   out ? out : path, (unsigned long long)kr->doc.version, role_label(role),
+                   (unsigned)thr);
     } else if (!strcmp(verb, "sign")) {
         if (!keypath || optind + 1 != argc)
             return usage(verb, "expected --key PREFIX.key and a keyring");

@@ -14,10 +14,12 @@
 #include "otapack/certops.h"
 #include "otapack/lint.h"
 #include "otapack/keyring.h"
+#include "otapack/osslsign.h"
 #include "otapack/packager.h"
 #include "otapack/x509.h"
 #include "airgap_cli.h"
 #include "keyring_cli.h"
+#include "sign_oss_cli.h"
 
 #define PROG "otapack"
 
@@ -39,6 +41,7 @@ static const char HELP_MAIN[] =
     "    digest     write the bytes an offline signer signs (air-gapped signing)\n"
     "    attach-signature  add a signature made on another machine\n"
     "    keyring    make, edit, sign and check a keyring (who may sign, and rotation)\n"
+    "    pubkey     print the public half of a PEM private key or an HSM key\n"
     "\n"
     "EXIT STATUS\n"
     "    0 done; 1 rejected (bad signature, corrupt or hostile input, an input file that\n"
@@ -180,36 +183,85 @@ static const char HELP_SIGN[] =
     "SYNOPSIS\n"
     "    otapack sign --key PREFIX.key [--key PREFIX.key]... [--passphrase-file FILE]\n"
     "                 PKG [-o OUT]\n"
+    "    otapack sign --cert CERT.pem --key KEY.pem [--chain CHAIN.pem]\n"
+    "                 [--passphrase-file FILE] PKG [-o OUT]\n"
+    "    otapack sign --pkcs11 URI [--cert CERT.pem [--chain CHAIN.pem]] [--pin-file FILE]\n"
+    "                 PKG [-o OUT]\n"
     "\n"
     "DESCRIPTION\n"
     "    Signs the manifest of PKG and writes the package with the signature added; the\n"
     "    manifest bytes and payloads are copied unchanged. Every payload is checked against\n"
     "    the manifest while it is copied: a package whose payloads do not match is refused\n"
-    "    and nothing is written. Without -o, PKG is replaced atomically. Signing again with\n"
-    "    the same key gives the same bytes.\n"
+    "    and nothing is written. Without -o, PKG is replaced atomically. A signature by a\n"
+    "    key that signed already replaces the old one. Every signature covers the string\n"
+    "    'otapack/manifest/v1', one NUL byte, then the manifest bytes exactly as stored\n"
+    "    ('otapack digest' writes them); formats/FORMAT.md, section 4, is the spec.\n"
     "\n"
-    "    An encrypted key (see 'otapack keygen --encrypt') is unlocked with the passphrase\n"
-    "    from --passphrase-file or OTAPACK_PASSPHRASE, never from the command line. One\n"
-    "    passphrase serves every encrypted --key; plain keys ignore it. Without one, an\n"
-    "    encrypted key exits 2; a wrong one exits 1; either way nothing is written.\n"
+    "    Keys, and the signatures they make:\n"
+    "\n"
+    "    --key PREFIX.key, an otapack key file (see 'otapack keygen'): an 'ed25519'\n"
+    "    signature under the key's id. Signing again with the same key gives the same bytes.\n"
+    "\n"
+    "    --key KEY.pem, a PEM private key file (mode 0600), without --cert: ECDSA P-256\n"
+    "    gives an 'ecdsa-sha2-nistp256' signature (DER, over SHA-256), Ed25519 an 'ed25519'\n"
+    "    one; each under the key's TUF key id (see 'otapack pubkey'). RSA signs only CMS.\n"
+    "\n"
+    "    --pkcs11 URI, a key in an HSM or other PKCS#11 token (ECDSA P-256; RSA with\n"
+    "    --cert), named by a PKCS#11 URI such as\n"
+    "    'pkcs11:token=ci;object=release;type=private' and reached through libp11's OpenSSL\n"
+    "    engine 'pkcs11' and the module in OTAPACK_PKCS11_MODULE (default\n"
+    "    " OTA_PKCS11_DEFAULT_MODULE ", SoftHSM 2). The key never leaves the token.\n"
+    "    The user PIN comes from --pin-file, else OTAPACK_PKCS11_PIN, else the URI's\n"
+    "    pin-value (visible to other users in the process list: avoid it). Nothing prompts.\n"
+    "    (libp11 0.4.12, Debian 12's, cannot use Ed25519 token keys.)\n"
+    "\n"
+    "    --cert CERT.pem with one key (--key KEY.pem or --pkcs11 URI): a 'cms' signature, a\n"
+    "    detached CMS SignedData (DER, SHA-256) carrying CERT and the certificates of\n"
+    "    --chain, under the SHA-256 of CERT's SubjectPublicKeyInfo. Devices accept it when\n"
+    "    CERT chains to a CA they trust and carries the codeSigning extended key usage; they\n"
+    "    ignore dates (they may have no clock). So sign refuses, before anything is written,\n"
+    "    a CERT that is not the key's, lacks codeSigning, or is expired or not yet valid now:\n"
+    "    CI fails instead of shipping what devices refuse.\n"
+    "\n"
+    "    An encrypted key file (otapack's, see 'otapack keygen --encrypt', or an encrypted\n"
+    "    PEM) is unlocked with the passphrase from --passphrase-file or OTAPACK_PASSPHRASE,\n"
+    "    never from the command line. One passphrase serves every encrypted --key; plain\n"
+    "    keys ignore it. Without one, an encrypted key exits 2; a wrong one exits 1; either\n"
+    "    way nothing is written.\n"
     "\n"
     "OPTIONS\n"
-    "    -k, --key PREFIX.key       secret key (mode 0600); repeatable\n"
+    "    -k, --key FILE             otapack secret key (PREFIX.key) or PEM private key\n"
+    "                               (KEY.pem); repeatable without --cert\n"
+    "    --pkcs11 URI               a key in a PKCS#11 token\n"
+    "    --cert CERT.pem            make a CMS signature with this signer certificate\n"
+    "    --chain CHAIN.pem          intermediate CA certificates to carry in the CMS\n"
     "    -o, --out OUT              write here instead of replacing PKG\n"
     "    --passphrase-file FILE     unlock encrypted keys with the first line of FILE\n"
     "                               (without its newline; at most 1024 bytes); takes\n"
     "                               precedence over OTAPACK_PASSPHRASE\n"
+    "    --pin-file FILE            the token's user PIN is the first line of FILE; takes\n"
+    "                               precedence over OTAPACK_PKCS11_PIN\n"
     "\n"
     "ENVIRONMENT\n"
     "    OTAPACK_PASSPHRASE         passphrase of encrypted keys when --passphrase-file is\n"
     "                               not given (empty counts as unset); in CI, set it from\n"
     "                               the secret store\n"
+    "    OTAPACK_PKCS11_PIN         the token's user PIN when --pin-file is not given\n"
+    "    OTAPACK_PKCS11_MODULE      the PKCS#11 module (a .so file)\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 signed; 1 a key or certificate cannot be used (wrong passphrase or PIN, no such\n"
+    "    token object, a certificate devices would refuse) or PKG is malformed; 2 usage\n"
+    "    error; 3 system failure.\n"
     "\n"
     "EXAMPLE\n"
     "    otapack build -o app.ota --product acme-gw --version 1.2 --security-version 12 \\\n"
     "        --image app=app.bin\n"
     "    otapack sign --key /run/secrets/release.key app.ota\n"
-    "    otapack sign --key release.key --passphrase-file /run/secrets/release-pass app.ota\n";
+    "    otapack sign --key release.key --passphrase-file /run/secrets/release-pass app.ota\n"
+    "    otapack sign --cert release.pem --key release-key.pem --chain issuing-ca.pem app.ota\n"
+    "    OTAPACK_PKCS11_PIN=$(cat /run/secrets/hsm-pin) \\\n"
+    "        otapack sign --pkcs11 'pkcs11:token=ci;object=release;type=private' app.ota\n";
 
 static const char HELP_VERIFY[] =
     "NAME\n"
@@ -703,14 +755,20 @@ done:
 
 static int cmd_sign(int argc, char **argv)
 {
+    enum { O_CERT = 0x300, O_CHAIN, O_PKCS11, O_PINFILE };
     static const struct option opts[] = {{"key", required_argument, 0, 'k'},
                                          {"out", required_argument, 0, 'o'},
                                          {"passphrase-file", required_argument, 0, OPT_PASSFILE},
                                          {"passphrase", no_argument, 0, OPT_PASSARGV},
+                                         {"cert", required_argument, 0, O_CERT},
+                                         {"chain", required_argument, 0, O_CHAIN},
+                                         {"pkcs11", required_argument, 0, O_PKCS11},
+                                         {"pin-file", required_argument, 0, O_PINFILE},
                                          {"help", no_argument, 0, OPT_HELP},
                                          {0, 0, 0, 0}};
     struct ota_seckey *keys[OTA_MAX_SIGNATURES];
     const char *keypaths[OTA_MAX_SIGNATURES], *passfile = NULL;
+    const char *cert = NULL, *chain = NULL, *pkcs11 = NULL, *pinfile = NULL;
     size_t n_keys = 0, n_keypaths = 0;
     const char *out = NULL;
     int c, ret = 0;
@@ -729,6 +787,14 @@ static int cmd_sign(int argc, char **argv)
             goto done;
         } else if (c == 'o') {
             out = optarg;
+        } else if (c == O_CERT) {
+            cert = optarg;
+        } else if (c == O_CHAIN) {
+            chain = optarg;
+        } else if (c == O_PKCS11) {
+            pkcs11 = optarg;
+        } else if (c == O_PINFILE) {
+            pinfile = optarg;
         } else if (c == OPT_HELP) {
             fputs(HELP_SIGN, stdout);
             goto done;
@@ -737,9 +803,19 @@ static int cmd_sign(int argc, char **argv)
             goto done;
         }
     }
-    if (optind + 1 != argc || n_keypaths == 0) {
-        ret = usage("sign", "expected --key PREFIX.key and one package");
+    if (optind + 1 != argc || (n_keypaths == 0 && !pkcs11)) {
+        ret = usage("sign", "expected --key FILE or --pkcs11 URI, and one package");
         goto done;
+    }
+    /* OpenSSL keys (a PEM --key, --pkcs11) and CMS (--cert) have their own path; otapack key
+     * files alone keep this one */
+    int oss = cert || chain || pkcs11 || pinfile;
+    for (size_t i = 0; !oss && i < n_keypaths; i++)
+        oss = ota_cli_key_is_pem(keypaths[i]);
+    if (oss) {
+        const struct ota_sign_cli o = {keypaths, n_keypaths, passfile,     cert, chain,
+                                       pkcs11,   pinfile,    argv[optind], out};
+        return ota_cli_sign_oss(&o);
     }
     if (load_seckeys(keys, &n_keys, keypaths, n_keypaths, passfile, &err)) {
         ret = fail(&err);
@@ -1002,7 +1078,8 @@ int main(int argc, char **argv)
                  {"keyring", ota_cli_keyring},
                  {"lint", ota_cli_lint},
                  {"digest", ota_cli_digest},
-                 {"attach-signature", ota_cli_attach_signature}};
+                 {"attach-signature", ota_cli_attach_signature},
+                 {"pubkey", ota_cli_pubkey}};
     if (argc < 2) {
         fprintf(stderr, PROG ": missing verb (see 'otapack --help')\n");
         return 2;

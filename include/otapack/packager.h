@@ -176,5 +176,33 @@ enum ota_status ota_pack_keyring_chain_check(struct ota_keyring *const *chain, s
 enum ota_status ota_pack_verify_keyring(struct ota_pack_info *info, uint64_t *newest_version,
                                         int fd, const struct ota_keyring *kr, int64_t now,
                                         struct ota_err *err) OTA_WUR;
+/* Signing with OpenSSL keys (packager/sign_oss.c): PEM private keys and keys in an HSM
+ * (include/otapack/osslsign.h), next to otapack's own key files. */
+struct ota_osskey;
+
+struct ota_sign_request {
+    const struct ota_seckey *const *keys; /* otapack key files: "ed25519" */
+    size_t n_keys;
+    struct ota_osskey *const *raw; /* raw signatures: "ed25519" or "ecdsa-sha2-nistp256", */
+    size_t n_raw;                  /* under the key's TUF key id (ota_osskey_public) */
+    struct ota_osskey *cms_key;    /* with cms_cert: a "cms" signature under the certificate's */
+    const struct ota_cert *cms_cert;      /* SPKI key id (ota_cms_signer_keyid); NULL: none */
+    const struct ota_certlist *cms_chain; /* certificates carried with it; may be NULL */
+};
+
+/* What ota_pack_sign_with added, in order: keys, raw, cms. */
+struct ota_sign_added {
+    size_t n;
+    struct {
+        char keyid[OTA_KEYID_HEX_LEN + 1];
+        char method[OTA_MAX_METHOD_LEN + 1];
+    } v[OTA_MAX_SIGNATURES];
+};
+
+/* Like ota_pack_sign, with every kind of signature in req (at least one). Each signature is
+ * made and checked before anything is written; a signature by the same key id is replaced. */
+enum ota_status ota_pack_sign_with(struct ota_sign_added *added, const char *in_path,
+                                   const char *out_path, const struct ota_sign_request *req,
+                                   struct ota_err *err) OTA_WUR;
 
 #endif

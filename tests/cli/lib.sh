@@ -218,6 +218,28 @@ install_confirmed() {
     need "$OTAUPDATE" --root "$1" confirm
 }
 
+# sigblock_edit PKG PYTHON [ARGS...]: rewrites the signature block of PKG (bound to blk, with
+# the extra arguments in args) the way an attacker would, leaving the rest of the tar as is
+sigblock_edit() {
+    py - "$@" <<'EOF'
+import io, json, sys, tarfile
+path, code, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+t = tarfile.open(fileobj=io.BytesIO(open(path, "rb").read()))
+members = [(m, t.extractfile(m).read()) for m in t.getmembers()]
+out = io.BytesIO()
+w = tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT)
+for m, data in members:
+    if m.name == "signatures.json":
+        blk = json.loads(data)
+        exec(code)
+        data = json.dumps(blk, sort_keys=True, indent=2).encode() + b"\n"
+        m.size = len(data)
+    w.addfile(m, io.BytesIO(data))
+w.close()
+open(path, "wb").write(out.getvalue())
+EOF
+}
+
 elapsed_ms() {
     echo $(((${EPOCHREALTIME/[.,]/} - START_US) / 1000))
 }

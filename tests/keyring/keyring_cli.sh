@@ -27,27 +27,6 @@ check "key files are 0600" [ "$(stat -c %a root1.key)" = 600 ]
 head -c 4096 /dev/urandom >app.img
 
 kr() { need "$OTAPACK" keyring "$@"; }
-# sigblock_edit PKG PYTHON [ARGS...]: rewrites the signature block of PKG (bound to blk, with
-# the extra arguments in args) the way an attacker would, leaving the rest of the tar as is
-sigblock_edit() {
-    py - "$@" <<'EOF'
-import io, json, sys, tarfile
-path, code, args = sys.argv[1], sys.argv[2], sys.argv[3:]
-t = tarfile.open(fileobj=io.BytesIO(open(path, "rb").read()))
-members = [(m, t.extractfile(m).read()) for m in t.getmembers()]
-out = io.BytesIO()
-w = tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT)
-for m, data in members:
-    if m.name == "signatures.json":
-        blk = json.loads(data)
-        exec(code)
-        data = json.dumps(blk, sort_keys=True, indent=2).encode() + b"\n"
-        m.size = len(data)
-    w.addfile(m, io.BytesIO(data))
-w.close()
-open(path, "wb").write(out.getvalue())
-EOF
-}
 pkg() { # pkg OUT SV [build args...]
     local out=$1 sv=$2
     shift 2
