@@ -104,8 +104,14 @@ static const char HELP_INSTALL[] =
     "\n"
     "DESCRIPTION\n"
     "    Reads the package once, as a stream ('-' is standard input, so a download can be\n"
-    "    piped in). Verifies the manifest signature against the device's trusted keys before\n"
-    "    any payload byte is used, then checks: the product and hardware revision; the\n"
+    "    piped in). First follows the keyrings the package carries, if any: keyring N+1 is\n"
+    "    accepted only when a threshold of the root keys of the device's keyring N and a\n"
+    "    threshold of its own root keys signed it (older ones are skipped; one of the\n"
+    "    device's version must be the device's). Then verifies the manifest signatures under\n"
+    "    the newest keyring: its release threshold of distinct release keys (Ed25519, ECDSA,\n"
+    "    or CMS signers with codeSigning chaining to a CA key of the keyring); and refuses\n"
+    "    the package if that keyring has expired at the trusted time. All of this before\n"
+    "    any payload byte is used; then checks: the product and hardware revision; the\n"
     "    security version is greater than the installed one; the package has not expired by\n"
     "    the trusted time (the later of the system clock and the creation time of the newest\n"
     "    package installed). Each payload is staged and checked against its size and SHA-256;\n"
@@ -168,8 +174,9 @@ static const char HELP_CONFIRM[] =
     "\n"
     "DESCRIPTION\n"
     "    Run once the application has proven itself healthy. Ends the trial: the generation\n"
-    "    stays, and its security version becomes the anti-rollback floor. Confirming a\n"
-    "    confirmed generation does nothing.\n";
+    "    stays, and its security version becomes the anti-rollback floor. A keyring its\n"
+    "    package rotated to becomes the device's own (keys/root.json): no rollback undoes\n"
+    "    it. Confirming a confirmed generation does nothing.\n";
 
 static const char HELP_ROLLBACK[] =
     "NAME\n"
