@@ -268,7 +268,8 @@ static const char HELP_VERIFY[] =
     "    otapack verify - check a package's signatures and contents\n"
     "\n"
     "SYNOPSIS\n"
-    "    otapack verify --pub PREFIX.pub [--pub PREFIX.pub]... [--threshold N] PKG|-\n"    "    otapack verify --keyring ROOT.json PKG|-\n"
+    "    otapack verify --pub PREFIX.pub [--pub PREFIX.pub]... [--threshold N] PKG|-\n"
+    "    otapack verify --keyring ROOT.json PKG|-\n"
     "\n"
     "DESCRIPTION\n"
     "    Exits 0 only if at least N distinct keys among the --pub keys signed the manifest,\n"
@@ -279,7 +280,8 @@ static const char HELP_VERIFY[] =
     "\n"
     "OPTIONS\n"
     "    -p, --pub PREFIX.pub   trusted public key; repeatable\n"
-    "    --threshold N          distinct valid signatures required (default 1)\n"    "    --keyring ROOT.json    verify as a device holding this keyring does: follow the\n"
+    "    --threshold N          distinct valid signatures required (default 1)\n"
+    "    --keyring ROOT.json    verify as a device holding this keyring does: follow the\n"
     "                           keyrings PKG carries (rotation), then require the newest\n"
     "                           one's release threshold of its release keys (Ed25519, ECDSA,\n"
     "                           or CMS signers chaining to its CA keys), and that it has not\n"
@@ -296,7 +298,8 @@ static const char HELP_INSPECT[] =
     "DESCRIPTION\n"
     "    Prints the manifest (product, versions, times, payloads with sizes and digests),\n"
     "    every certificate in trust payloads (subject, SHA-256 fingerprint, validity) and\n"
-    "    the key ids of the signatures. Verifies nothing: use 'otapack verify' for that.\n"
+    "    the key ids of the signatures, and the keyrings carried for rotation (version,\n"
+    "    expiry). Verifies nothing: use 'otapack verify' for that.\n"
     "    Reads the manifest, the signature block and the certificate payloads (which come\n"
     "    before the images), not the images.\n"
     "\n"
@@ -304,7 +307,7 @@ static const char HELP_INSPECT[] =
     "    --json   machine-readable output: the manifest fields, 'manifest_sha256' and\n"
     "             'signatures' (each with 'keyid' and 'method'); trust payloads carry\n"
     "             'certificates' (each with 'sha256', 'subject', 'issuer', 'not_before',\n"
-    "             'not_after')\n";
+    "             'not_after'); 'keyrings' (each with 'version' and 'expires')\n";
 
 static int fail(const struct ota_err *err)
 {
@@ -963,6 +966,25 @@ static void inspect_text(const struct ota_pack_info *info)
     printf("signatures:        %zu (not verified; use 'otapack verify')\n", info->sigblock.n);
     for (size_t i = 0; i < info->sigblock.n; i++)
         printf("  %s key %s\n", info->sigblock.sigs[i].method, info->sigblock.sigs[i].keyid);
+    if (info->sigblock.n_keyrings)
+        printf("keyrings:          %zu carried for rotation (not verified)\n",
+               info->sigblock.n_keyrings);
+    for (size_t i = 0; i < info->sigblock.n_keyrings; i++) {
+        struct ota_keyring *kr;
+        struct ota_err err;
+        char t[OTA_TIME_STR_LEN];
+        if (ota_keyring_parse_mem(&kr, info->sigblock.keyrings[i], info->sigblock.keyring_len[i],
+                                  &err) != OTA_OK) {
+            printf("  keyring %zu: malformed: %s\n", i, err.msg);
+            continue;
+        }
+        ota_time_format(t, kr->doc.expires);
+        printf("  version %llu, expires %s, %zu release key%s (threshold %u)\n",
+               (unsigned long long)kr->doc.version, t, kr->doc.roles[OTA_ROLE_TARGETS].n,
+               kr->doc.roles[OTA_ROLE_TARGETS].n == 1 ? "" : "s",
+               kr->doc.roles[OTA_ROLE_TARGETS].threshold);
+        ota_keyring_free(kr);
+    }
 }
 
 static int inspect_json(const struct ota_pack_info *info)
@@ -1021,6 +1043,23 @@ static int inspect_json(const struct ota_pack_info *info)
         json_array_append_new(sg, e);
     }
     json_object_set_new(o, "signatures", sg);
+    json_t *krs = json_array();
+    for (size_t i = 0; i < info->sigblock.n_keyrings; i++) {
+        struct ota_keyring *kr;
+        struct ota_err err;
+        json_t *e = json_object();
+        if (ota_keyring_parse_mem(&kr, info->sigblock.keyrings[i], info->sigblock.keyring_len[i],
+                                  &err) == OTA_OK) {
+            ota_time_format(t, kr->doc.expires);
+            json_object_set_new(e, "version", json_integer((json_int_t)kr->doc.version));
+            json_object_set_new(e, "expires", json_string(t));
+            ota_keyring_free(kr);
+        } else {
+            json_object_set_new(e, "error", json_string(err.msg));
+        }
+        json_array_append_new(krs, e);
+    }
+    json_object_set_new(o, "keyrings", krs);
     int rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
     printf("\n");
     json_decref(o);

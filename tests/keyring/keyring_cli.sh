@@ -80,6 +80,9 @@ expect_exit 1 "not a release key of keyring v3" \
     "$OTAPACK" build -o bad.ota --product acme --version 2 --security-version 2 \
     --image app=app.img --keyring v2.json --keyring v3.json --key rel1.key
 pkg p2.ota 2 --keyring v3.json --keyring v2.json --key rel2.key --key rel3.key
+run "$OTAPACK" inspect --json p2.ota
+eq "inspect shows the chain, oldest first" "$(jget "$OUT" '[k["version"] for k in j["keyrings"]]')" \
+    '[2, 3]'
 expect_ok "$OTAPACK" verify --keyring v1.json --quiet p2.ota
 run "$OTAPACK" verify --keyring v1.json p2.ota
 out_has "(keyring v3)"
