@@ -91,8 +91,7 @@ static enum ota_status parse_one(struct ota_sigblock *b, const json_t *o, size_t
         return ota_err_set(err, OTA_E_FORMAT, "%s: signature has a bad length", what);
     for (size_t i = 0; i < b->n; i++)
         if (!strcmp(b->sigs[i].keyid, keyid))
-            return ota_err_set(err, OTA_E_FORMAT, "signature block: key %.16s listed twice",
-                               keyid);
+            return ota_err_set(err, OTA_E_FORMAT, "signature block: key %.16s listed twice", keyid);
     uint8_t *sig = malloc(hexlen / 2);
     if (!sig)
         return ota_err_set(err, OTA_E_NOMEM, "signature block: out of memory");
@@ -176,7 +175,8 @@ enum ota_status ota_sigblock_parse_mem(struct ota_sigblock *b, const char *buf, 
                          (unsigned long long)fmt);
     json_t *arr = json_object_get(root, "signatures");
     if (!rc && (!arr || !json_is_array(arr)))
-        rc = ota_err_set(err, OTA_E_FORMAT, "signature block: 'signatures' missing or not an array");
+        rc =
+            ota_err_set(err, OTA_E_FORMAT, "signature block: 'signatures' missing or not an array");
     if (!rc && json_array_size(arr) > OTA_MAX_SIGNATURES)
         rc = ota_err_set(err, OTA_E_LIMIT, "signature block: more than %u signatures",
                          OTA_MAX_SIGNATURES);
@@ -224,15 +224,13 @@ enum ota_status ota_sigblock_serialize(char **out, size_t *len, const struct ota
         json_t *krs = json_array();
         bad |= !krs;
         for (size_t i = 0; !bad && i < b->n_keyrings; i++) {
-            json_t *o = json_loadb(b->keyrings[i], b->keyring_len[i], JSON_REJECT_DUPLICATES,
-                                   NULL);
+            json_t *o = json_loadb(b->keyrings[i], b->keyring_len[i], JSON_REJECT_DUPLICATES, NULL);
             bad |= !o || json_array_append_new(krs, o);
         }
         bad |= json_object_set_new(root, "keyrings", krs);
     }
-    enum ota_status rc =
-        bad ? ota_err_set(err, OTA_E_NOMEM, "signature block: out of memory")
-            : ota_json_dump(out, len, root, "signature block", err);
+    enum ota_status rc = bad ? ota_err_set(err, OTA_E_NOMEM, "signature block: out of memory")
+                             : ota_json_dump(out, len, root, "signature block", err);
     json_decref(root);
     return rc;
 }

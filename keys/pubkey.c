@@ -26,9 +26,9 @@ enum ota_status ota_pubkey_from_ed25519(struct ota_pubkey *k, const uint8_t pk[O
     memset(k, 0, sizeof *k);
     ota_hex_encode(hex, pk, OTA_ED25519_PK_LEN);
     /* TUF canonical JSON of the key object: keys sorted, no whitespace. */
-    int n = snprintf(canon, sizeof canon,
-                     "{\"keytype\":\"ed25519\",\"keyval\":{\"public\":\"%s\"},\"scheme\":\"ed25519\"}",
-                     hex);
+    int n = snprintf(
+        canon, sizeof canon,
+        "{\"keytype\":\"ed25519\",\"keyval\":{\"public\":\"%s\"},\"scheme\":\"ed25519\"}", hex);
     enum ota_status rc = ota_sha256_mem(id, canon, (size_t)n, err);
     if (rc)
         return rc;
@@ -239,9 +239,8 @@ int ota_pubkey_verify(const struct ota_pubkey *k, const uint8_t *sig, size_t sig
     if (domain && !m)
         return -1;
     const uint8_t *signed_bytes = domain ? m : msg;
-    int ok = k->alg == OTA_KEY_ED25519
-                 ? crypto_sign_verify_detached(sig, signed_bytes, mlen, k->pk)
-                 : ecdsa_verify(k, sig, sig_len, signed_bytes, mlen);
+    int ok = k->alg == OTA_KEY_ED25519 ? crypto_sign_verify_detached(sig, signed_bytes, mlen, k->pk)
+                                       : ecdsa_verify(k, sig, sig_len, signed_bytes, mlen);
     free(m);
     return ok == 0 ? 0 : -1;
 }
@@ -343,8 +342,8 @@ enum ota_status ota_verify_threshold(struct ota_verify_result *res, const char *
             return ota_err_set(err, OTA_E_SIGNATURE,
                                "no signature by a trusted key (signed by %.16s%s)",
                                block->sigs[0].keyid, block->n > 1 ? " and others" : "");
-        return ota_err_set(err, OTA_E_SIGNATURE, "%zu valid signature%s, %u required",
-                           r.n_valid, r.n_valid == 1 ? "" : "s", threshold);
+        return ota_err_set(err, OTA_E_SIGNATURE, "%zu valid signature%s, %u required", r.n_valid,
+                           r.n_valid == 1 ? "" : "s", threshold);
     }
     *res = r;
     return OTA_OK;

@@ -241,7 +241,8 @@ int ota_cli_keyring(int argc, char **argv)
                                          {0, 0, 0, 0}};
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         if (argc < 2)
-            return usage("", "expected init, add-key, remove-key, set-threshold, sign, show or verify");
+            return usage("",
+                         "expected init, add-key, remove-key, set-threshold, sign, show or verify");
         return fputs(HELP_KEYRING, stdout), 0;
     }
     const char *verb = argv[1];

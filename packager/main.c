@@ -477,8 +477,9 @@ static int source_date(int64_t *out, struct ota_err *err)
     /* devices take a confirmed package's creation time as a floor for their clock: one
      * from the future makes them refuse later packages created before it as expired */
     if ((int64_t)v > now + 86400)
-        fprintf(stderr, PROG " build: warning: SOURCE_DATE_EPOCH is %lld days in the future; "
-                        "devices that confirm this package will take that as the time\n",
+        fprintf(stderr,
+                PROG " build: warning: SOURCE_DATE_EPOCH is %lld days in the future; "
+                     "devices that confirm this package will take that as the time\n",
                 (long long)(((int64_t)v - now) / 86400));
     *out = (int64_t)v;
     return OTA_OK;
@@ -497,8 +498,8 @@ static int lint_inputs(const struct ota_build_opts *o)
     if (o->created > now)
         now = o->created;
     int ret = 0;
-    for (size_t i = 0; !ret && i < o->n_trust_add + (o->trust_replace != NULL) +
-                                        (o->server_chain != NULL); i++) {
+    for (size_t i = 0;
+         !ret && i < o->n_trust_add + (o->trust_replace != NULL) + (o->server_chain != NULL); i++) {
         const char *path;
         enum ota_lint_role role = OTA_LINT_ROLE_TRUST;
         if (i < o->n_trust_add) {
@@ -527,8 +528,10 @@ static int lint_inputs(const struct ota_build_opts *o)
                 uint8_t fp[OTA_SHA256_LEN];
                 if (ota_fingerprint_parse(fp, o->trust_remove[k]) == 0 &&
                     !memcmp(fp, l.v[j].sha256, OTA_SHA256_LEN)) {
-                    fprintf(stderr, PROG " build: --trust-remove %.16s...: the same root is also "
-                                    "added by %s\n", l.v[j].fingerprint, path);
+                    fprintf(stderr,
+                            PROG " build: --trust-remove %.16s...: the same root is also "
+                                 "added by %s\n",
+                            l.v[j].fingerprint, path);
                     ret = 2;
                 }
             }
@@ -570,8 +573,23 @@ static int check_certops(const char *path)
 
 static int cmd_build(int argc, char **argv)
 {
-    enum { O_PRODUCT = 256, O_VERSION, O_SV, O_IMAGE, O_HW, O_EXP, O_COMP, O_KEY, O_TADD, O_TREM,
-           O_TREP, O_CHAIN, O_LOCKOUT, O_CERTSTORE, O_KEYRING };
+    enum {
+        O_PRODUCT = 256,
+        O_VERSION,
+        O_SV,
+        O_IMAGE,
+        O_HW,
+        O_EXP,
+        O_COMP,
+        O_KEY,
+        O_TADD,
+        O_TREM,
+        O_TREP,
+        O_CHAIN,
+        O_LOCKOUT,
+        O_CERTSTORE,
+        O_KEYRING
+    };
     static const struct option opts[] = {{"out", required_argument, 0, 'o'},
                                          {"product", required_argument, 0, O_PRODUCT},
                                          {"version", required_argument, 0, O_VERSION},
@@ -615,9 +633,15 @@ static int cmd_build(int argc, char **argv)
     uint64_t v;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': out = optarg; break;
-        case O_PRODUCT: o.product = optarg; break;
-        case O_VERSION: o.version = optarg; break;
+        case 'o':
+            out = optarg;
+            break;
+        case O_PRODUCT:
+            o.product = optarg;
+            break;
+        case O_VERSION:
+            o.version = optarg;
+            break;
         case O_SV:
             if (ota_parse_u64(&v, optarg, OTA_MAX_SECURITY_VERSION) != 0) {
                 ret = usage_arg("build", "--security-version", "not a number in 0..2^63-1");
@@ -647,7 +671,8 @@ static int cmd_build(int argc, char **argv)
                 goto done;
             }
             if (!ota_ident_valid(optarg)) {
-                ret = usage_arg("build", "--hardware", "1 to 128 characters of A-Z a-z 0-9 . _ + : -");
+                ret = usage_arg("build", "--hardware",
+                                "1 to 128 characters of A-Z a-z 0-9 . _ + : -");
                 goto done;
             }
             hardware[o.n_hardware++] = optarg;

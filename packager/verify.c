@@ -41,17 +41,15 @@ enum ota_status ota_pack_verify(struct ota_pack_info *info, int fd, const struct
     uint64_t version;
     memset(info, 0, sizeof *info);
     /* a keyring's threshold is at most its key count: a higher one is checked below */
-    enum ota_status rc = ota_keyring_from_keys(&v0, keys, n_keys,
-                                               threshold < n_keys ? threshold : (unsigned)n_keys,
-                                               err);
+    enum ota_status rc = ota_keyring_from_keys(
+        &v0, keys, n_keys, threshold < n_keys ? threshold : (unsigned)n_keys, err);
     if (rc)
         return rc;
     rc = ota_pack_verify_keyring(info, &version, fd, v0, 0, err);
     ota_keyring_free(v0);
     if (!rc && info->verified.n_valid < threshold) {
         rc = ota_err_set(err, OTA_E_SIGNATURE, "%zu valid signature%s, %u required",
-                         info->verified.n_valid, info->verified.n_valid == 1 ? "" : "s",
-                         threshold);
+                         info->verified.n_valid, info->verified.n_valid == 1 ? "" : "s", threshold);
         ota_pack_info_free(info);
     }
     return rc;

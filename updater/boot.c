@@ -81,7 +81,8 @@ static enum ota_status reload_current(struct ota_device *d, unsigned gen, struct
         }
         free(buf);
     }
-    if (!(rc = ota_gen_read_boot(d, gfd, err)) && !(rc = ota_gen_read_slots(d, gfd, d->cur_slot, err)))
+    if (!(rc = ota_gen_read_boot(d, gfd, err)) &&
+        !(rc = ota_gen_read_slots(d, gfd, d->cur_slot, err)))
         rc = ota_gen_read_keyring(d, gfd, err);
     d->has_manifest = 0;
     if (!rc && ota_fs_read_small(&buf, &len, gfd, OTA_MANIFEST_ENTRY, OTA_MAX_MANIFEST_SIZE,
@@ -122,7 +123,7 @@ static enum ota_status switch_to_parent(struct ota_device *d, const char *reason
         char t[64];
         ssize_t n = readlinkat(d->basefd, OTA_CURRENT, t, sizeof t - 1);
         if (n < 0 || (size_t)n != strlen(link) || memcmp(t, link, (size_t)n) != 0)
-            return rc; /* not switched: nothing changed that anyone can see */
+            return rc;      /* not switched: nothing changed that anyone can see */
         ota_err_clear(err); /* switched; only the folder fsync is in doubt */
     }
     /* committed: what follows is bookkeeping that the next open redoes if it fails */
@@ -181,8 +182,7 @@ enum ota_status ota_device_boot(struct ota_device *d, unsigned max_trials, int64
         snprintf(reason, sizeof reason, "generation %u not confirmed after %u trial boot%s",
                  d->cur_gen, d->cur_trials, d->cur_trials == 1 ? "" : "s");
         if (!d->has_parent)
-            return ota_err_set(err, OTA_E_STATE, "%s, and there is no previous generation",
-                               reason);
+            return ota_err_set(err, OTA_E_STATE, "%s, and there is no previous generation", reason);
         rc = switch_to_parent(d, reason, now, res, err);
         res->max_trials = max_trials ? max_trials : d->max_trials;
         return rc;
@@ -242,8 +242,8 @@ enum ota_status ota_device_rollback(struct ota_device *d, const char *reason, in
     if (rc)
         return rc;
     if (!d->has_parent)
-        return ota_err_set(err, OTA_E_STATE, "generation %u has no previous generation to roll back to",
-                           d->cur_gen);
+        return ota_err_set(err, OTA_E_STATE,
+                           "generation %u has no previous generation to roll back to", d->cur_gen);
     if (d->cur_state == OTA_GEN_CONFIRMED) {
         /* leaving a confirmed generation must not go below the floor it set */
         int gfd;

@@ -46,7 +46,7 @@ static enum ota_status mkdirs(int rootfd, const char *rel, struct ota_err *err)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s", rel);
-    for (char *p = path; ; p++) {
+    for (char *p = path;; p++) {
         if (*p == '/' || *p == '\0') {
             char c = *p;
             *p = '\0';
@@ -195,7 +195,7 @@ static enum ota_status init_trust(struct ota_certlist *trust, struct ota_certlis
         if (ota_fs_open_dir(&dfd, AT_FDCWD, o->truststore, NULL) == OTA_OK) {
             DIR *dir = fdopendir(dfd);
             struct dirent *de;
-            char (*names)[256] = NULL;
+            char(*names)[256] = NULL;
             size_t n = 0;
             while (dir && (de = readdir(dir)) != NULL) {
                 if (de->d_name[0] == '.')
@@ -238,8 +238,7 @@ static enum ota_status init_trust(struct ota_certlist *trust, struct ota_certlis
                 rc = ota_err_set(err, OTA_E_FORMAT, "--truststore: %s is not a CA", d);
             } else if (now >= c->not_after || now < c->not_before) {
                 if (w && w->n < OTA_MAX_WARNINGS)
-                    snprintf(w->msg[w->n++], sizeof w->msg[0],
-                             "--truststore: left out %s: %s", d,
+                    snprintf(w->msg[w->n++], sizeof w->msg[0], "--truststore: left out %s: %s", d,
                              now >= c->not_after ? "expired" : "not yet valid");
                 ota_certs_remove(trust, i);
                 continue;
@@ -285,10 +284,12 @@ enum ota_status ota_device_init(const char *root, const struct ota_device_init_o
                                 struct ota_warnings *w, struct ota_err *err)
 {
     if (!o->product || !ota_ident_valid(o->product))
-        return ota_err_set(err, OTA_E_USAGE, "--product: 1 to %u characters of A-Z a-z 0-9 . _ + : -",
+        return ota_err_set(err, OTA_E_USAGE,
+                           "--product: 1 to %u characters of A-Z a-z 0-9 . _ + : -",
                            OTA_MAX_STRING_LEN);
     if (o->hardware && !ota_ident_valid(o->hardware))
-        return ota_err_set(err, OTA_E_USAGE, "--hardware: 1 to %u characters of A-Z a-z 0-9 . _ + : -",
+        return ota_err_set(err, OTA_E_USAGE,
+                           "--hardware: 1 to %u characters of A-Z a-z 0-9 . _ + : -",
                            OTA_MAX_STRING_LEN);
     if (o->keyring && (o->n_keys || o->threshold))
         return ota_err_set(err, OTA_E_USAGE,
@@ -330,7 +331,8 @@ enum ota_status ota_device_init(const char *root, const struct ota_device_init_o
         ota_certs_free(&chain);
         return ota_err_prefix(err, "device root");
     }
-    if ((rc = mkdirs(rootfd, "var/lib", err)) || (rc = ota_fs_open_dir(&libfd, rootfd, "var/lib", err))) {
+    if ((rc = mkdirs(rootfd, "var/lib", err)) ||
+        (rc = ota_fs_open_dir(&libfd, rootfd, "var/lib", err))) {
         close(rootfd);
         ota_certs_free(&trust);
         ota_certs_free(&chain);
@@ -384,7 +386,8 @@ static enum ota_status load_device_json(struct ota_device *d, struct ota_err *er
                                        "max_trials", "slots",   "bootenv",  NULL};
     char *buf;
     size_t len;
-    enum ota_status rc = ota_fs_read_small(&buf, &len, d->basefd, DEVICE_JSON, OTA_MAX_STATE_SIZE, err);
+    enum ota_status rc =
+        ota_fs_read_small(&buf, &len, d->basefd, DEVICE_JSON, OTA_MAX_STATE_SIZE, err);
     if (rc == OTA_E_NOENT)
         return ota_err_set(err, OTA_E_STATE, "%s: device not initialised (run 'otaupdate init')",
                            d->base);
@@ -413,7 +416,8 @@ static enum ota_status load_device_json(struct ota_device *d, struct ota_err *er
         json_t *pair;
         if (!json_is_object(sl) || json_object_size(sl) > OTA_MAX_SLOTS)
             rc = ota_err_set(err, OTA_E_STATE, DEVICE_JSON ": bad 'slots'");
-        json_object_foreach(sl, name, pair) {
+        json_object_foreach(sl, name, pair)
+        {
             if (rc)
                 break;
             struct ota_slot_config *c = &d->slots[d->n_slots];
@@ -434,7 +438,8 @@ static enum ota_status load_device_json(struct ota_device *d, struct ota_err *er
     json_t *be = json_object_get(j, "bootenv");
     if (!rc && be) {
         char backend[16];
-        if (!(rc = ota_json_get_str(backend, sizeof backend - 1, be, "backend", DEVICE_JSON, err)) &&
+        if (!(rc =
+                  ota_json_get_str(backend, sizeof backend - 1, be, "backend", DEVICE_JSON, err)) &&
             !(rc = ota_json_get_str(d->bootenv.path, sizeof d->bootenv.path - 1, be, "path",
                                     DEVICE_JSON, err))) {
             if (!strcmp(backend, "file"))
@@ -455,7 +460,8 @@ static enum ota_status load_state_json(struct ota_device *d, struct ota_err *err
 {
     char *buf;
     size_t len;
-    enum ota_status rc = ota_fs_read_small(&buf, &len, d->basefd, STATE_JSON, OTA_MAX_STATE_SIZE, err);
+    enum ota_status rc =
+        ota_fs_read_small(&buf, &len, d->basefd, STATE_JSON, OTA_MAX_STATE_SIZE, err);
     if (rc == OTA_E_NOENT)
         return OTA_OK; /* floors then come from the running generation alone */
     if (rc)
@@ -468,7 +474,8 @@ static enum ota_status load_state_json(struct ota_device *d, struct ota_err *err
     uint64_t sv;
     char t[OTA_TIME_STR_LEN + 4];
     int64_t tf;
-    if (!(rc = ota_json_get_u64(&sv, OTA_MAX_SECURITY_VERSION, j, "security_version", STATE_JSON, err)) &&
+    if (!(rc = ota_json_get_u64(&sv, OTA_MAX_SECURITY_VERSION, j, "security_version", STATE_JSON,
+                                err)) &&
         !(rc = ota_json_get_str(t, sizeof t - 1, j, "time_floor", STATE_JSON, err))) {
         if (ota_time_parse(&tf, t) != 0)
             rc = ota_err_set(err, OTA_E_STATE, STATE_JSON ": bad time_floor");
@@ -478,8 +485,8 @@ static enum ota_status load_state_json(struct ota_device *d, struct ota_err *err
         uint64_t from, to;
         if (!(rc = ota_json_get_u64(&from, 99999999, rb, "from", STATE_JSON, err)) &&
             !(rc = ota_json_get_u64(&to, 99999999, rb, "to", STATE_JSON, err)) &&
-            !(rc = ota_json_get_str(d->rb_reason, sizeof d->rb_reason - 1, rb, "reason",
-                                    STATE_JSON, err)) &&
+            !(rc = ota_json_get_str(d->rb_reason, sizeof d->rb_reason - 1, rb, "reason", STATE_JSON,
+                                    err)) &&
             !(rc = ota_json_get_str(t, sizeof t - 1, rb, "time", STATE_JSON, err))) {
             if (ota_time_parse(&d->rb_time, t) != 0)
                 rc = ota_err_set(err, OTA_E_STATE, STATE_JSON ": bad rollback time");
@@ -640,7 +647,8 @@ enum ota_status ota_gen_read_boot(struct ota_device *d, int genfd, struct ota_er
     d->cur_state = OTA_GEN_CONFIRMED;
     d->cur_trials = 0;
     d->cur_reason[0] = '\0';
-    enum ota_status rc = ota_fs_read_small(&buf, &len, genfd, OTA_BOOT_JSON, OTA_MAX_STATE_SIZE, err);
+    enum ota_status rc =
+        ota_fs_read_small(&buf, &len, genfd, OTA_BOOT_JSON, OTA_MAX_STATE_SIZE, err);
     if (rc == OTA_E_NOENT)
         return OTA_OK;
     if (rc)
@@ -677,7 +685,8 @@ static enum ota_status read_rollback_record(struct ota_device *d, int genfd, str
     static const char *const keys[] = {"from", "to", "time", "reason", NULL};
     char *buf;
     size_t len;
-    enum ota_status rc = ota_fs_read_small(&buf, &len, genfd, "rollback.json", OTA_MAX_STATE_SIZE, err);
+    enum ota_status rc =
+        ota_fs_read_small(&buf, &len, genfd, "rollback.json", OTA_MAX_STATE_SIZE, err);
     if (rc == OTA_E_NOENT)
         return OTA_OK;
     if (rc)
@@ -693,8 +702,8 @@ static enum ota_status read_rollback_record(struct ota_device *d, int genfd, str
         !(rc = ota_json_get_u64(&from, 99999999, j, "from", "rollback.json", err)) &&
         !(rc = ota_json_get_u64(&to, 99999999, j, "to", "rollback.json", err)) &&
         !(rc = ota_json_get_str(t, sizeof t - 1, j, "time", "rollback.json", err)) &&
-        !(rc = ota_json_get_str(d->rb_reason, sizeof d->rb_reason - 1, j, "reason",
-                                "rollback.json", err))) {
+        !(rc = ota_json_get_str(d->rb_reason, sizeof d->rb_reason - 1, j, "reason", "rollback.json",
+                                err))) {
         if (ota_time_parse(&d->rb_time, t) != 0)
             rc = ota_err_set(err, OTA_E_STATE, "rollback.json: bad time");
         d->rb_from = (unsigned)from;
@@ -720,7 +729,8 @@ enum ota_status ota_gen_read_slots(struct ota_device *d, int genfd, int slot[OTA
         slot[i] = 0;
     char *buf;
     size_t len;
-    enum ota_status rc = ota_fs_read_small(&buf, &len, genfd, OTA_SLOTS_JSON, OTA_MAX_STATE_SIZE, err);
+    enum ota_status rc =
+        ota_fs_read_small(&buf, &len, genfd, OTA_SLOTS_JSON, OTA_MAX_STATE_SIZE, err);
     if (rc == OTA_E_NOENT)
         return OTA_OK;
     if (rc)
@@ -732,7 +742,8 @@ enum ota_status ota_gen_read_slots(struct ota_device *d, int genfd, int slot[OTA
         return as_state(err);
     const char *name;
     json_t *v;
-    json_object_foreach(j, name, v) {
+    json_object_foreach(j, name, v)
+    {
         int i = ota_device_slot_index(d, name);
         const char *half = json_is_string(v) ? json_string_value(v) : "";
         if (i < 0)
@@ -775,8 +786,8 @@ static enum ota_status load_current(struct ota_device *d, struct ota_err *err)
     const char *prefix = OTA_GEN_DIR "/";
     if (strncmp(target, prefix, strlen(prefix)) != 0 ||
         ota_gen_parse(&d->cur_gen, target + strlen(prefix)) != 0)
-        return ota_err_set(err, OTA_E_STATE, "%s/" OTA_CURRENT ": unexpected target '%s'",
-                           d->base, target);
+        return ota_err_set(err, OTA_E_STATE, "%s/" OTA_CURRENT ": unexpected target '%s'", d->base,
+                           target);
     char gname[OTA_GEN_NAME_LEN + 1];
     ota_gen_name(gname, d->cur_gen);
     int gfd;
@@ -796,15 +807,16 @@ static enum ota_status load_current(struct ota_device *d, struct ota_err *err)
             char pname[OTA_GEN_NAME_LEN + 1];
             struct stat st;
             ota_gen_name(pname, d->parent_gen);
-            d->has_parent = fstatat(d->gensfd, pname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                            S_ISDIR(st.st_mode);
+            d->has_parent =
+                fstatat(d->gensfd, pname, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
         }
         free(buf);
     } else if (rc != OTA_E_NOENT) {
         close(gfd);
         return rc;
     }
-    if ((rc = ota_gen_read_boot(d, gfd, err)) || (rc = ota_gen_read_slots(d, gfd, d->cur_slot, err)) ||
+    if ((rc = ota_gen_read_boot(d, gfd, err)) ||
+        (rc = ota_gen_read_slots(d, gfd, d->cur_slot, err)) ||
         (rc = read_rollback_record(d, gfd, err)) || (rc = ota_gen_read_keyring(d, gfd, err))) {
         close(gfd);
         return ota_err_prefix(err, "%s: running generation", d->base);
@@ -850,7 +862,7 @@ enum ota_status ota_device_gc(struct ota_device *d, unsigned keep_a, unsigned ke
     enum ota_status rc = OTA_OK;
     struct dirent *de;
     /* collect first, then remove: deleting while iterating is unspecified */
-    char (*victims)[256] = NULL;
+    char(*victims)[256] = NULL;
     size_t nv = 0, cap = 0;
     while ((de = readdir(dir)) != NULL) {
         unsigned g;
@@ -1065,9 +1077,11 @@ enum ota_status ota_device_certstore(struct ota_device *d, struct ota_certstore 
 enum ota_status ota_device_trust_paths(struct ota_device *d, char *capath, size_t capath_sz,
                                        char *bundle, size_t bundle_sz, struct ota_err *err)
 {
-    if ((size_t)snprintf(capath, capath_sz, "%s/" OTA_CURRENT "/" OTA_TRUST_DIR "/" OTA_TRUST_CAPATH,
+    if ((size_t)snprintf(capath, capath_sz,
+                         "%s/" OTA_CURRENT "/" OTA_TRUST_DIR "/" OTA_TRUST_CAPATH,
                          d->base) >= capath_sz ||
-        (size_t)snprintf(bundle, bundle_sz, "%s/" OTA_CURRENT "/" OTA_TRUST_DIR "/" OTA_TRUST_BUNDLE,
+        (size_t)snprintf(bundle, bundle_sz,
+                         "%s/" OTA_CURRENT "/" OTA_TRUST_DIR "/" OTA_TRUST_BUNDLE,
                          d->base) >= bundle_sz)
         return ota_err_set(err, OTA_E_USAGE, "device root path too long");
     return OTA_OK;
@@ -1163,8 +1177,8 @@ enum ota_status ota_device_status(struct ota_device *d, struct ota_device_status
         snprintf(im->name, sizeof im->name, "%s", p->name);
         im->size = p->raw_size;
         memcpy(im->sha256, p->raw_sha256, OTA_SHA256_LEN);
-        if (snprintf(im->path, sizeof im->path, "%s/" OTA_CURRENT "/images/%s", d->base,
-                     p->name) >= (int)sizeof im->path) {
+        if (snprintf(im->path, sizeof im->path, "%s/" OTA_CURRENT "/images/%s", d->base, p->name) >=
+            (int)sizeof im->path) {
             ota_device_status_free(st);
             return ota_err_set(err, OTA_E_USAGE, "device root path too long");
         }

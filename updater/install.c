@@ -39,9 +39,9 @@
 
 struct stage {
     struct ota_device *d;
-    int stagefd;  /* staging/ */
-    int imagesfd; /* staging/images/ */
-    int outfd;    /* the payload being written */
+    int stagefd;                  /* staging/ */
+    int imagesfd;                 /* staging/images/ */
+    int outfd;                    /* the payload being written */
     struct ota_slot_writer *slot; /* or the slot half being written */
     const struct ota_payload *p;
     int target[OTA_MAX_SLOTS]; /* the half each slot of the new generation uses */
@@ -52,8 +52,8 @@ struct stage {
     int trust_touched;
     struct ota_certops certops;
     int has_certops;
-    int64_t t;             /* trusted time for certificate checks */
-    int drop_parent;       /* the parent uses a slot half we write: drop it before we do */
+    int64_t t;                   /* trusted time for certificate checks */
+    int drop_parent;             /* the parent uses a slot half we write: drop it before we do */
     struct ota_keyring *keyring; /* the keyring the package rotated to, or NULL */
 };
 
@@ -87,8 +87,8 @@ static enum ota_status image_begin(struct stage *s, struct ota_err *err)
         }
         return ota_slot_open(&s->slot, s->d->slots[si].path[s->target[si]], s->p->raw_size, err);
     }
-    s->outfd = openat(s->imagesfd, s->p->name,
-                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    s->outfd =
+        openat(s->imagesfd, s->p->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (s->outfd < 0)
         return ota_err_sys(err, errno, "payload '%s': cannot create staging file", s->p->name);
     return OTA_OK;
@@ -221,8 +221,8 @@ static const struct payload_handler *find_handler(const char *type)
 /* ---- policy ------------------------------------------------------------------------ */
 
 static enum ota_status check_policy(const struct ota_device *d, const struct ota_manifest *m,
-                                    const uint8_t msha[OTA_SHA256_LEN], int64_t now,
-                                    int *identical, struct ota_err *err)
+                                    const uint8_t msha[OTA_SHA256_LEN], int64_t now, int *identical,
+                                    struct ota_err *err)
 {
     *identical = 0;
     if (strcmp(m->product, d->product) != 0)
@@ -247,10 +247,9 @@ static enum ota_status check_policy(const struct ota_device *d, const struct ota
                            "generation %u is still on trial; confirm it or roll back first",
                            d->cur_gen);
     if (m->security_version <= d->sv_floor && d->has_manifest)
-        return ota_err_set(err, OTA_E_ROLLBACK,
-                           "security version %llu is not newer than installed %llu",
-                           (unsigned long long)m->security_version,
-                           (unsigned long long)d->sv_floor);
+        return ota_err_set(
+            err, OTA_E_ROLLBACK, "security version %llu is not newer than installed %llu",
+            (unsigned long long)m->security_version, (unsigned long long)d->sv_floor);
     if (m->security_version < d->sv_floor)
         return ota_err_set(err, OTA_E_ROLLBACK, "security version %llu is below the floor %llu",
                            (unsigned long long)m->security_version,

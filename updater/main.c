@@ -204,8 +204,18 @@ static int usage(const char *verb, const char *msg)
 
 static int cmd_init(const char *root, int argc, char **argv)
 {
-    enum { O_PRODUCT = 256, O_KEY, O_HW, O_THRESHOLD, O_TRIALS, O_SLOT, O_BOOTENV, O_TRUST,
-           O_CHAIN, O_KEYRING };
+    enum {
+        O_PRODUCT = 256,
+        O_KEY,
+        O_HW,
+        O_THRESHOLD,
+        O_TRIALS,
+        O_SLOT,
+        O_BOOTENV,
+        O_TRUST,
+        O_CHAIN,
+        O_KEYRING
+    };
     static const struct option opts[] = {{"product", required_argument, 0, O_PRODUCT},
                                          {"trust-key", required_argument, 0, O_KEY},
                                          {"hardware", required_argument, 0, O_HW},
@@ -231,8 +241,12 @@ static int cmd_init(const char *root, int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case O_PRODUCT: o.product = optarg; break;
-        case O_HW: o.hardware = optarg; break;
+        case O_PRODUCT:
+            o.product = optarg;
+            break;
+        case O_HW:
+            o.hardware = optarg;
+            break;
         case O_KEY:
             if (o.n_keys >= OTA_MAX_TRUSTED_KEYS)
                 return usage("init", "--trust-key: too many keys");
@@ -280,20 +294,26 @@ static int cmd_init(const char *root, int argc, char **argv)
                 return usage("init", "--bootenv: expected file:/ABS/PATH or uboot[:/ABS/CONFIG]");
             }
             break;
-        case O_TRUST: o.truststore = optarg; break;
-        case O_CHAIN: o.server_chain = optarg; break;
+        case O_TRUST:
+            o.truststore = optarg;
+            break;
+        case O_CHAIN:
+            o.server_chain = optarg;
+            break;
         case O_KEYRING:
             if (o.keyring)
                 return usage("init", "--keyring: given twice");
-            if (ota_fs_read_small(&keyring, &o.keyring_len, AT_FDCWD, optarg,
-                                  OTA_MAX_KEYRING_SIZE, &err)) {
+            if (ota_fs_read_small(&keyring, &o.keyring_len, AT_FDCWD, optarg, OTA_MAX_KEYRING_SIZE,
+                                  &err)) {
                 ota_err_prefix(&err, "--keyring %s", optarg);
                 return fail(&err);
             }
             o.keyring = keyring;
             break;
-        case 'h': return fputs(HELP_INIT, stdout), 0;
-        default: return usage("init", "unknown option");
+        case 'h':
+            return fputs(HELP_INIT, stdout), 0;
+        default:
+            return usage("init", "unknown option");
         }
     }
     if (optind != argc)
@@ -301,7 +321,8 @@ static int cmd_init(const char *root, int argc, char **argv)
     if (!o.product || (!o.n_keys && !o.keyring))
         return usage("init", "--product and either --keyring or --trust-key are required");
     if (o.keyring && (o.n_keys || o.threshold))
-        return usage("init", "--keyring names the keys and threshold: no --trust-key or --threshold");
+        return usage("init",
+                     "--keyring names the keys and threshold: no --trust-key or --threshold");
     o.now = (int64_t)time(NULL);
     struct ota_warnings w;
     memset(&w, 0, sizeof w);
@@ -355,13 +376,12 @@ static int cmd_install(const char *root, int argc, char **argv)
     for (size_t i = 0; i < res.n_warnings; i++)
         fprintf(stderr, PROG ": warning: %s\n", res.warnings[i]);
     if (res.already_installed)
-        printf("%s %s (security version %llu) is already installed; nothing to do\n",
-               res.product, res.version, (unsigned long long)res.security_version);
+        printf("%s %s (security version %llu) is already installed; nothing to do\n", res.product,
+               res.version, (unsigned long long)res.security_version);
     else
         printf("installed %s %s (security version %llu) as generation %u, pending until "
                "confirmed\n",
-               res.product, res.version, (unsigned long long)res.security_version,
-               res.generation);
+               res.product, res.version, (unsigned long long)res.security_version, res.generation);
     return 0;
 }
 
@@ -400,14 +420,15 @@ static int status_json(const struct ota_device_status *st)
     }
     ota_time_format(t, st->time_floor);
     json_object_set_new(o, "trusted_time", json_string(t));
-    json_object_set_new(o, "state", json_string(st->boot_state == OTA_GEN_PENDING ? "pending"
-                                                : "confirmed"));
+    json_object_set_new(o, "state",
+                        json_string(st->boot_state == OTA_GEN_PENDING ? "pending" : "confirmed"));
     json_object_set_new(o, "trials", json_integer(st->trials));
     json_object_set_new(o, "max_trials", json_integer(st->max_trials));
-    json_object_set_new(o, "trials_left",
-                        json_integer(st->boot_state == OTA_GEN_PENDING && st->max_trials > st->trials
-                                         ? st->max_trials - st->trials
-                                         : 0));
+    json_object_set_new(
+        o, "trials_left",
+        json_integer(st->boot_state == OTA_GEN_PENDING && st->max_trials > st->trials
+                         ? st->max_trials - st->trials
+                         : 0));
     if (st->has_last_rollback) {
         json_t *r = json_object();
         json_object_set_new(r, "from", json_integer(st->rollback_from));
@@ -469,7 +490,8 @@ static void status_text(const struct ota_device_status *st)
     printf("product:           %s\n", st->product);
     if (st->hardware[0])
         printf("hardware:          %s\n", st->hardware);
-    printf("version:           %s\n", st->has_manifest ? st->manifest.version : "(nothing installed)");
+    printf("version:           %s\n",
+           st->has_manifest ? st->manifest.version : "(nothing installed)");
     printf("security version:  %llu\n", (unsigned long long)st->security_version);
     printf("generation:        %u", st->generation);
     if (st->has_previous)
@@ -497,8 +519,10 @@ static void status_text(const struct ota_device_status *st)
                st->slots[i].path);
     if (st->keyring_version) {
         ota_time_format(t, st->keyring_expires);
-        printf("keyring:           version %llu, expires %s%s", (unsigned long long)st->keyring_version,
-               t, keyring_expired(st) ? " (EXPIRED: only a package with a newer keyring installs)" : "");
+        printf("keyring:           version %llu, expires %s%s",
+               (unsigned long long)st->keyring_version, t,
+               keyring_expired(st) ? " (EXPIRED: only a package with a newer keyring installs)"
+                                   : "");
         if (st->keyring_confirmed_version != st->keyring_version)
             printf(" (pending; confirmed: version %llu)",
                    (unsigned long long)st->keyring_confirmed_version);
@@ -517,8 +541,7 @@ static void status_text(const struct ota_device_status *st)
 }
 
 /* Options of the read verbs: --json and --help. Returns -1 to go on, else an exit code. */
-static int parse_json_opts(int argc, char **argv, const char *verb, const char *help,
-                           int *as_json)
+static int parse_json_opts(int argc, char **argv, const char *verb, const char *help, int *as_json)
 {
     static const struct option opts[] = {
         {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
@@ -622,8 +645,9 @@ static int cmd_trust(const char *root, int argc, char **argv)
             ret = fail(&err);
         } else {
             if (l.n == 0) {
-                fprintf(stderr, PROG ": trust path: the running generation has no trust store "
-                                "(provision one with init --truststore, or ship --trust-add)\n");
+                fprintf(stderr,
+                        PROG ": trust path: the running generation has no trust store "
+                             "(provision one with init --truststore, or ship --trust-add)\n");
                 ret = 1;
             } else {
                 printf("%s\n%s\n", capath, bundle);
@@ -698,8 +722,8 @@ static void print_boot(const struct ota_boot_result *r)
                r->trial, r->max_trials, r->generation);
         break;
     case OTA_BOOT_ROLLED_BACK:
-        printf("rolled back from generation %u to %u: %s\n", r->from_generation,
-               r->generation, r->reason);
+        printf("rolled back from generation %u to %u: %s\n", r->from_generation, r->generation,
+               r->reason);
         break;
     }
 }
@@ -759,10 +783,9 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(const char *, int, char **);
-    } verbs[] = {{"init", cmd_init},           {"install", cmd_install},
-                 {"status", cmd_status},       {"boot", cmd_boot_flow},
-                 {"confirm", cmd_boot_flow},   {"rollback", cmd_boot_flow},
-                 {"trust", cmd_trust},         {"certs", ota_cli_certs}};
+    } verbs[] = {{"init", cmd_init},      {"install", cmd_install},   {"status", cmd_status},
+                 {"boot", cmd_boot_flow}, {"confirm", cmd_boot_flow}, {"rollback", cmd_boot_flow},
+                 {"trust", cmd_trust},    {"certs", ota_cli_certs}};
     const char *root = "/";
     int i = 1;
     signal(SIGPIPE, SIG_IGN);

@@ -52,7 +52,7 @@ struct ota_device_init_opts {
     const char *truststore;   /* PEM bundle file or folder of PEM/DER files, or NULL */
     const char *server_chain; /* PEM: the update server's chain, leaf first, or NULL */
     const char *product;
-    const char *hardware; /* NULL: the device has no hardware revision */
+    const char *hardware;          /* NULL: the device has no hardware revision */
     const struct ota_pubkey *keys; /* the one-key shortcut: a version-0 keyring of these */
     size_t n_keys;
     unsigned threshold;  /* distinct valid signatures a package needs; 0 means 1 */
@@ -84,8 +84,8 @@ enum ota_status ota_device_init(const char *root, const struct ota_device_init_o
 struct ota_device;
 
 enum ota_open_mode {
-    OTA_OPEN_WRITE = 0,    /* take the lock, then finish or undo interrupted work */
-    OTA_OPEN_READONLY = 1, /* no lock, no recovery: for status while an install runs */
+    OTA_OPEN_WRITE = 0,        /* take the lock, then finish or undo interrupted work */
+    OTA_OPEN_READONLY = 1,     /* no lock, no recovery: for status while an install runs */
     OTA_OPEN_PREFER_WRITE = 2, /* as WRITE, but fall back to READONLY if the lock is busy */
 };
 
@@ -98,10 +98,10 @@ enum ota_status ota_device_open(struct ota_device **d, const char *root, enum ot
 void ota_device_close(struct ota_device *d);
 
 struct ota_install_result {
-    int already_installed;   /* the identical manifest was already running: nothing done */
-    size_t n_warnings;       /* things the caller should tell the user (not failures) */
+    int already_installed; /* the identical manifest was already running: nothing done */
+    size_t n_warnings;     /* things the caller should tell the user (not failures) */
     char warnings[OTA_MAX_WARNINGS][384];
-    unsigned generation;     /* the generation now running */
+    unsigned generation; /* the generation now running */
     char product[OTA_MAX_STRING_LEN + 1];
     char version[OTA_MAX_STRING_LEN + 1];
     uint64_t security_version;
@@ -167,9 +167,9 @@ struct ota_device_status {
     uint8_t manifest_sha256[OTA_SHA256_LEN];
     uint64_t security_version; /* the anti-rollback floor */
     int64_t time_floor;        /* trusted time: newest creation time installed */
-    size_t n_keys;       /* release keys: the keyring's targets role */
-    unsigned threshold;  /* its threshold */
-    size_t n_root_keys;  /* keys that may sign the next keyring */
+    size_t n_keys;             /* release keys: the keyring's targets role */
+    unsigned threshold;        /* its threshold */
+    size_t n_root_keys;        /* keys that may sign the next keyring */
     unsigned root_threshold;
     uint64_t keyring_version;           /* 0: the keys given at init, no keyring document */
     int64_t keyring_expires;            /* 0 for version 0 */

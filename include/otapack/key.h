@@ -38,10 +38,10 @@ enum ota_key_alg {
 
 struct ota_pubkey {
     enum ota_key_alg alg;
-    uint8_t pk[OTA_ED25519_PK_LEN];  /* Ed25519 */
-    uint8_t spki[OTA_MAX_SPKI_DER];  /* ECDSA P-256: SubjectPublicKeyInfo, DER */
+    uint8_t pk[OTA_ED25519_PK_LEN]; /* Ed25519 */
+    uint8_t spki[OTA_MAX_SPKI_DER]; /* ECDSA P-256: SubjectPublicKeyInfo, DER */
     size_t spki_len;
-    const struct ota_cert *ca;       /* X.509 CA: borrowed from the keyring that holds it */
+    const struct ota_cert *ca; /* X.509 CA: borrowed from the keyring that holds it */
     char keyid[OTA_KEYID_HEX_LEN + 1];
 };
 
@@ -54,8 +54,8 @@ enum ota_status ota_pubkey_parse_mem(struct ota_pubkey *k, const char *buf, size
                                      struct ota_err *err) OTA_WUR;
 
 /* Loads a public key file (regular file, not a symlink). */
-enum ota_status ota_pubkey_load(struct ota_pubkey *k, const char *path, struct ota_err *err)
-    OTA_WUR;
+enum ota_status ota_pubkey_load(struct ota_pubkey *k, const char *path,
+                                struct ota_err *err) OTA_WUR;
 
 /* Writes the one-line form with a final newline into out (at least OTA_PUBKEY_LINE_MAX). */
 void ota_pubkey_format(char *out, size_t outsz, const struct ota_pubkey *k);

@@ -93,14 +93,14 @@ struct ota_osskey_pub {
                 * malloc'd, NUL-terminated */
     size_t pem_len;
     /* The key id of its raw signatures: for Ed25519 the TUF id of key.h (the id of the same
-     * key in an otapack .pub), for ECDSA P-256 its TUF id (key.h, ota_pubkey_from_spki); empty for RSA */
+     * key in an otapack .pub), for ECDSA P-256 its TUF id (key.h, ota_pubkey_from_spki); empty for
+     * RSA */
     char keyid[OTA_KEYID_HEX_LEN + 1];
 };
 
 enum ota_status ota_osskey_public(struct ota_osskey_pub *pub, const struct ota_osskey *key,
                                   struct ota_err *err) OTA_WUR;
 void ota_osskey_pub_free(struct ota_osskey_pub *pub);
-
 
 /* Makes a CMS SignedData (DER, *der malloc'd) over domain || NUL || msg: detached, binary,
  * SHA-256, signed attributes, the signer certificate and every certificate of chain (may be

@@ -167,8 +167,8 @@ enum ota_status ota_pack_keyring_write(const struct ota_keyring *kr, const char 
 /* Checks keyrings to carry in a package, oldest first: each one after the first follows the
  * one before under the rotation rule, the first is signed by a threshold of its own root
  * keys, and the newest has not expired at t. */
-enum ota_status ota_pack_keyring_chain_check(struct ota_keyring *const *chain, size_t n,
-                                             int64_t t, struct ota_err *err) OTA_WUR;
+enum ota_status ota_pack_keyring_chain_check(struct ota_keyring *const *chain, size_t n, int64_t t,
+                                             struct ota_err *err) OTA_WUR;
 
 /* Verifies a package under a keyring: follows the keyrings the package carries (as a device
  * does), then checks the manifest signatures under the newest one's release keys and
@@ -183,10 +183,10 @@ struct ota_osskey;
 struct ota_sign_request {
     const struct ota_seckey *const *keys; /* otapack key files: "ed25519" */
     size_t n_keys;
-    struct ota_osskey *const *raw; /* raw signatures: "ed25519" or "ecdsa-sha2-nistp256", */
-    size_t n_raw;                  /* under the key's TUF key id (ota_osskey_public) */
-    struct ota_osskey *cms_key;    /* with cms_cert: a "cms" signature under the certificate's */
-    const struct ota_cert *cms_cert;      /* SPKI key id (ota_cms_signer_keyid); NULL: none */
+    struct ota_osskey *const *raw;   /* raw signatures: "ed25519" or "ecdsa-sha2-nistp256", */
+    size_t n_raw;                    /* under the key's TUF key id (ota_osskey_public) */
+    struct ota_osskey *cms_key;      /* with cms_cert: a "cms" signature under the certificate's */
+    const struct ota_cert *cms_cert; /* SPKI key id (ota_cms_signer_keyid); NULL: none */
     const struct ota_certlist *cms_chain; /* certificates carried with it; may be NULL */
 };
 

@@ -65,8 +65,8 @@ enum ota_status ota_seckey_encrypt_mem(char *line, size_t cap, size_t *len,
  * others may access (like ssh, so a leaked permission is noticed). An encrypted key is
  * OTA_E_USAGE "PATH: encrypted key needs a passphrase (--passphrase-file or
  * OTAPACK_PASSPHRASE)". */
-enum ota_status ota_seckey_load(struct ota_seckey **sk, const char *path, struct ota_err *err)
-    OTA_WUR;
+enum ota_status ota_seckey_load(struct ota_seckey **sk, const char *path,
+                                struct ota_err *err) OTA_WUR;
 
 /* Like ota_seckey_load, with a passphrase for an encrypted key (NULL: none; ignored for a plain
  * key). A wrong one is OTA_E_KEY "PATH: wrong passphrase or damaged key file". */

@@ -9,7 +9,7 @@
 #include "otapack/err.h"
 #include "otapack/limits.h"
 
-#define OTA_KEYID_HEX_LEN 64   /* a key id is a SHA-256, written as 64 lowercase hex digits */
+#define OTA_KEYID_HEX_LEN 64 /* a key id is a SHA-256, written as 64 lowercase hex digits */
 #define OTA_MAX_METHOD_LEN 32
 #define OTA_MAX_SIG_BYTES 8192 /* one signature, decoded; Ed25519 uses 64 */
 
