@@ -20,9 +20,11 @@ done
 export OTAPACK=$W/otapack OTAUPDATE=$W/otaupdate OTA_SRC=$SRC PYTHON3=$(command -v python3)
 fail=0
 # (cli_help inspects the binaries themselves, and cli_hostile's 700 runs would take an hour)
-for t in cli_roundtrip cli_reject cli_flipbits; do
+tests="cli/cli_roundtrip cli/cli_reject cli/cli_flipbits keyring/keyring_cli keyring/keyring_signers"
+for path in $tests; do
+    t=${path#*/}
     start=$SECONDS
-    if bash "$SRC/tests/cli/$t.sh" > "$W/$t.out" 2>&1; then
+    if bash "$SRC/tests/$path.sh" > "$W/$t.out" 2>&1; then
         echo "ok - $t under valgrind ($((SECONDS - start)) s)"
     else
         echo "not ok - $t under valgrind"; tail -20 "$W/$t.out"; fail=$((fail + 1))
@@ -35,5 +37,6 @@ if [ -n "$bad" ]; then
 fi
 runs=$(ls "$W"/vg.*.log 2>/dev/null | wc -l)
 echo "valgrind: $runs program runs checked"
-echo "$((3 - (fail > 3 ? 3 : fail))) passed, $fail failed"
+n=$(echo $tests | wc -w)
+echo "$((n - (fail > n ? n : fail))) passed, $fail failed"
 [ "$fail" = 0 ]

@@ -232,6 +232,7 @@ static int cmd_init(const char *root, int argc, char **argv)
     static struct ota_slot_config slots[OTA_MAX_SLOTS];
     struct ota_device_init_opts o;
     char *keyring = NULL;
+    const char *keyring_path = NULL;
     memset(&o, 0, sizeof o);
     o.keys = keys;
     o.slots = slots;
@@ -301,14 +302,9 @@ static int cmd_init(const char *root, int argc, char **argv)
             o.server_chain = optarg;
             break;
         case O_KEYRING:
-            if (o.keyring)
+            if (keyring_path)
                 return usage("init", "--keyring: given twice");
-            if (ota_fs_read_small(&keyring, &o.keyring_len, AT_FDCWD, optarg, OTA_MAX_KEYRING_SIZE,
-                                  &err)) {
-                ota_err_prefix(&err, "--keyring %s", optarg);
-                return fail(&err);
-            }
-            o.keyring = keyring;
+            keyring_path = optarg;
             break;
         case 'h':
             return fputs(HELP_INIT, stdout), 0;
@@ -318,11 +314,19 @@ static int cmd_init(const char *root, int argc, char **argv)
     }
     if (optind != argc)
         return usage("init", "unexpected argument");
-    if (!o.product || (!o.n_keys && !o.keyring))
+    if (!o.product || (!o.n_keys && !keyring_path))
         return usage("init", "--product and either --keyring or --trust-key are required");
-    if (o.keyring && (o.n_keys || o.threshold))
+    if (keyring_path && (o.n_keys || o.threshold))
         return usage("init",
                      "--keyring names the keys and threshold: no --trust-key or --threshold");
+    if (keyring_path) { /* read after the usage checks, so that none of them leaks it */
+        if (ota_fs_read_small(&keyring, &o.keyring_len, AT_FDCWD, keyring_path,
+                              OTA_MAX_KEYRING_SIZE, &err)) {
+            ota_err_prefix(&err, "--keyring %s", keyring_path);
+            return fail(&err);
+        }
+        o.keyring = keyring;
+    }
     o.now = (int64_t)time(NULL);
     struct ota_warnings w;
     memset(&w, 0, sizeof w);
