@@ -68,10 +68,17 @@ static enum ota_status decode_key(struct ota_keyring *kr, size_t i, struct ota_e
         struct ota_certlist one = {0};
         if ((rc = ota_certs_parse_mem(&one, dk->value, dk->value_len, what, err)))
             return rc;
+        char *pem = NULL;
+        size_t pl = 0;
         if (one.n != 1 || !one.v[0].is_ca)
             rc = ota_err_set(err, OTA_E_KEY, "%s: not one CA certificate", what);
-        else
+        /* the key id hashes the text: only OpenSSL's own spelling of the certificate */
+        else if (!(rc = ota_cert_pem(&pem, &pl, &one.v[0], err)) &&
+                 (pl != dk->value_len || memcmp(pem, dk->value, pl) != 0))
+            rc = ota_err_set(err, OTA_E_KEY, "%s: PEM text is not in canonical form", what);
+        else if (!rc)
             rc = ota_certs_append(&kr->cas, &one.v[0], err);
+        free(pem);
         ota_certs_free(&one);
         if (rc)
             return rc;
@@ -103,6 +110,21 @@ static enum ota_status decode_key(struct ota_keyring *kr, size_t i, struct ota_e
     return OTA_OK;
 }
 
+static int same_key(const struct ota_pubkey *a, const struct ota_pubkey *b)
+{
+    if (a->alg != b->alg)
+        return 0;
+    switch (a->alg) {
+    case OTA_KEY_ED25519:
+        return !memcmp(a->pk, b->pk, sizeof a->pk);
+    case OTA_KEY_ECDSA_P256:
+        return a->spki_len == b->spki_len && !memcmp(a->spki, b->spki, a->spki_len);
+    case OTA_KEY_X509_CA:
+        return !memcmp(a->ca->sha256, b->ca->sha256, sizeof a->ca->sha256);
+    }
+    return 0;
+}
+
 /* Decodes every key (after doc changed) and re-points CA keys into kr->cas. */
 static enum ota_status derive(struct ota_keyring *kr, struct ota_err *err)
 {
@@ -116,6 +138,12 @@ static enum ota_status derive(struct ota_keyring *kr, struct ota_err *err)
     for (size_t i = 0, c = 0; !rc && i < kr->doc.n_keys; i++)
         if (kr->keys[i].alg == OTA_KEY_X509_CA)
             kr->keys[i].ca = &kr->cas.v[c++];
+    /* one key, one id: the same key under two ids would count twice toward a threshold */
+    for (size_t i = 0; !rc && i < kr->doc.n_keys; i++)
+        for (size_t j = i + 1; !rc && j < kr->doc.n_keys; j++)
+            if (same_key(&kr->keys[i], &kr->keys[j]))
+                rc = ota_err_set(err, OTA_E_KEY, "keyring: keys %.16s and %.16s are the same key",
+                                 kr->keys[i].keyid, kr->keys[j].keyid);
     if (!rc)
         rc = ota_keyring_doc_signed_bytes(&kr->signed_bytes, &kr->signed_len, &kr->doc, err);
     return rc;
@@ -265,18 +293,26 @@ enum ota_status ota_keyring_advance(struct ota_keyring **newest, const struct ot
             ota_err_prefix(err, "signature block: keyring %zu", i);
             break;
         }
+        if (i && kr->doc.version <= top) { /* one order, so every device reads it one way */
+            rc = ota_err_set(err, OTA_E_FORMAT,
+                             "signature block: keyring v%llu after v%llu (oldest first, each "
+                             "version once)",
+                             (unsigned long long)kr->doc.version, (unsigned long long)top);
+            ota_keyring_free(kr);
+            break;
+        }
         top = kr->doc.version;
-        if (kr->doc.version < at->doc.version) {
+        if (kr->doc.version < cur->doc.version) {
             ota_keyring_free(kr); /* history for devices further behind */
             continue;
         }
-        if (kr->doc.version == at->doc.version) {
-            if (kr->signed_len != at->signed_len ||
-                memcmp(kr->signed_bytes, at->signed_bytes, at->signed_len) != 0)
+        if (kr->doc.version == cur->doc.version) {
+            if (kr->signed_len != cur->signed_len ||
+                memcmp(kr->signed_bytes, cur->signed_bytes, cur->signed_len) != 0)
                 rc = ota_err_set(err, OTA_E_SIGNATURE,
                                  "keyring v%llu in the package is not the device's keyring v%llu",
                                  (unsigned long long)kr->doc.version,
-                                 (unsigned long long)at->doc.version);
+                                 (unsigned long long)cur->doc.version);
             ota_keyring_free(kr);
             continue;
         }

@@ -81,20 +81,32 @@ void ota_pubkey_format(char *out, size_t outsz, const struct ota_pubkey *k)
     snprintf(out, outsz, "%s ed25519 %s\n", OTA_PUBKEY_HEADER, hex);
 }
 
-/* The SPKI of an ECDSA key on P-256, or NULL (with the OpenSSL error queue cleared). */
+/* A named-curve P-256 SubjectPublicKeyInfo with an uncompressed point: 91 bytes, the point's
+ * format byte (0x04) at offset 26. */
+#define P256_SPKI_LEN 91
+#define P256_POINT_AT 26
+
+/* The SPKI of an ECDSA key on P-256, or NULL (with the OpenSSL error queue cleared). Only one
+ * spelling of a key is accepted: a compressed or hybrid point is the same key under another
+ * key id, and would let one key count twice toward a threshold. */
 static EVP_PKEY *p256_from_spki(const uint8_t *der, size_t len)
 {
     const unsigned char *p = der;
-    EVP_PKEY *pk = len <= OTA_MAX_SPKI_DER ? d2i_PUBKEY(NULL, &p, (long)len) : NULL;
+    EVP_PKEY *pk =
+        len == P256_SPKI_LEN && der[P256_POINT_AT] == 0x04 ? d2i_PUBKEY(NULL, &p, (long)len) : NULL;
     char curve[32];
     size_t cl = 0;
+    unsigned char *re = NULL;
+    int rl = pk ? i2d_PUBKEY(pk, &re) : -1;
     if (!pk || p != der + len || EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC ||
         !EVP_PKEY_get_utf8_string_param(pk, "group", curve, sizeof curve, &cl) ||
-        strcmp(curve, "prime256v1") != 0) {
+        strcmp(curve, "prime256v1") != 0 || rl != (int)len || memcmp(re, der, len) != 0) {
+        OPENSSL_free(re);
         EVP_PKEY_free(pk);
         ERR_clear_error();
         return NULL;
     }
+    OPENSSL_free(re);
     return pk;
 }
 
@@ -123,7 +135,9 @@ enum ota_status ota_pubkey_from_spki(struct ota_pubkey *k, const uint8_t *der, s
     memset(k, 0, sizeof *k);
     EVP_PKEY *pk = p256_from_spki(der, len);
     if (!pk)
-        return ota_err_set(err, OTA_E_KEY, "public key is not an ECDSA P-256 key");
+        return ota_err_set(err, OTA_E_KEY,
+                           "public key is not an ECDSA P-256 key (named curve, uncompressed "
+                           "point)");
     char *pem, *canon = NULL;
     size_t pl;
     enum ota_status rc = spki_pem(&pem, &pl, pk, err);
@@ -259,6 +273,33 @@ static const struct ota_pubkey *find_key(const struct ota_pubkey *keys, size_t n
     return NULL;
 }
 
+static int seen(const struct ota_verify_result *r, const char *id)
+{
+    for (size_t j = 0; j < r->n_valid; j++)
+        if (!strcmp(r->valid[j], id))
+            return 1;
+    return 0;
+}
+
+static int seen_material(char m[][OTA_KEYID_HEX_LEN + 1], size_t n, const char *id)
+{
+    for (size_t j = 0; j < n; j++)
+        if (!strcmp(m[j], id))
+            return 1;
+    return 0;
+}
+
+/* SHA-256 of an ECDSA key's SubjectPublicKeyInfo: how a CMS signer's key is named. */
+static enum ota_status spki_keyid(char out[OTA_KEYID_HEX_LEN + 1], const struct ota_pubkey *k,
+                                  struct ota_err *err)
+{
+    uint8_t h[OTA_SHA256_LEN];
+    enum ota_status rc = ota_sha256_mem(h, k->spki, k->spki_len, err);
+    if (!rc)
+        ota_hex_encode(out, h, OTA_SHA256_LEN);
+    return rc;
+}
+
 enum ota_status ota_verify_threshold(struct ota_verify_result *res, const char *domain,
                                      const uint8_t *doc, size_t doc_len,
                                      const struct ota_sigblock *block,
@@ -293,6 +334,8 @@ enum ota_status ota_verify_threshold(struct ota_verify_result *res, const char *
             }
     }
     enum ota_status rc = OTA_OK;
+    char material[OTA_MAX_SIGNATURES][OTA_KEYID_HEX_LEN + 1]; /* SPKI hashes credited */
+    size_t n_material = 0;
     for (size_t i = 0; !rc && i < block->n; i++) {
         const struct ota_signature *s = &block->sigs[i];
         if (!strcmp(s->method, OTA_METHOD_CMS)) {
@@ -306,12 +349,20 @@ enum ota_status ota_verify_threshold(struct ota_verify_result *res, const char *
                 ota_err_prefix(err, "signature %.16s", s->keyid);
                 break;
             }
+            if (strcmp(cr.signer_keyid, s->keyid) != 0) {
+                rc = ota_err_set(err, OTA_E_SIGNATURE,
+                                 "CMS signature filed under key id %.16s, its signer's is %.16s",
+                                 s->keyid, cr.signer_keyid);
+                break;
+            }
+            /* one signing key counts once: two signers under one CA count once, and one
+             * signer reaching two CAs (a cross-signed intermediate) or also listed as an
+             * ECDSA key counts once */
             const char *ca_id = keys[ca_key[cr.anchor]].keyid;
-            int seen = 0;
-            for (size_t j = 0; j < r.n_valid; j++)
-                seen |= !strcmp(r.valid[j], ca_id);
-            if (!seen) /* two signers under one CA count once */
+            if (!seen(&r, ca_id) && !seen_material(material, n_material, cr.signer_keyid)) {
                 memcpy(r.valid[r.n_valid++], ca_id, OTA_KEYID_HEX_LEN + 1);
+                memcpy(material[n_material++], cr.signer_keyid, OTA_KEYID_HEX_LEN + 1);
+            }
             continue;
         }
         const struct ota_pubkey *k = find_key(keys, n_keys, s->keyid);
@@ -329,8 +380,17 @@ enum ota_status ota_verify_threshold(struct ota_verify_result *res, const char *
             rc = ota_err_set(err, OTA_E_SIGNATURE, "signature by key %.16s does not verify",
                              s->keyid);
         } else {
-            /* the block parser rejects a key id listed twice, so valid keys are distinct */
-            memcpy(r.valid[r.n_valid++], s->keyid, OTA_KEYID_HEX_LEN + 1);
+            /* the block parser rejects a key id listed twice, and a key has one key id (one
+             * spelling), so valid keys are distinct; an ECDSA key also used as a CMS signer
+             * counts once */
+            char spki_id[OTA_KEYID_HEX_LEN + 1] = "";
+            if (k->alg == OTA_KEY_ECDSA_P256 && (rc = spki_keyid(spki_id, k, err)))
+                break;
+            if (!spki_id[0] || !seen_material(material, n_material, spki_id)) {
+                memcpy(r.valid[r.n_valid++], s->keyid, OTA_KEYID_HEX_LEN + 1);
+                if (spki_id[0])
+                    memcpy(material[n_material++], spki_id, OTA_KEYID_HEX_LEN + 1);
+            }
         }
     }
     free(cas);

@@ -390,6 +390,7 @@ enum ota_status ota_pack_verify_keyring(struct ota_pack_info *info, uint64_t *ne
     if (!rc)
         rc = ota_pkg_reader_finish(r, &info->manifest, err);
     info->package_size = ota_pkg_reader_offset(r);
+    info->keyring_version = *newest_version;
     ota_pkg_reader_free(r);
     ota_keyring_free(newest);
     if (rc)

@@ -277,6 +277,11 @@ static const char HELP_VERIFY[] =
     "    SHA-256 digests, and the container is well formed to its last byte. Signatures by\n"
     "    other keys are ignored. Device policy (product, expiry, security version) is the\n"
     "    device's to check. '-' reads the package from standard input.\n"
+    "    Like a device provisioned with 'otaupdate init --trust-key' (a keyring of version 0\n"
+    "    whose root and release keys are the --pub keys), verify follows the keyrings PKG\n"
+    "    carries: if a threshold of the --pub keys signed keyring version 1, the manifest is\n"
+    "    checked under that keyring's release keys instead, and the output names the\n"
+    "    keyring version. With --keyring, the same from a keyring.\n"
     "\n"
     "OPTIONS\n"
     "    -p, --pub PREFIX.pub   trusted public key; repeatable\n"
@@ -937,8 +942,8 @@ static int cmd_verify(int argc, char **argv)
                info.manifest.n_payloads == 1 ? "" : "s");
         for (size_t i = 0; i < info.verified.n_valid; i++)
             printf(" %.16s", info.verified.valid[i]);
-        if (keyring)
-            printf(" (keyring v%llu)", (unsigned long long)kr_version);
+        if (keyring || info.keyring_version)
+            printf(" (keyring v%llu)", (unsigned long long)info.keyring_version);
         printf("\n");
     }
     ota_pack_info_free(&info);

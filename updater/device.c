@@ -551,8 +551,10 @@ static enum ota_status load_keys(struct ota_device *d, struct ota_err *err)
     if (rc == OTA_OK) {
         rc = ota_keyring_parse_mem(&d->keyring_base, kbuf, klen, err);
         free(kbuf);
-        if (rc)
-            return ota_err_prefix(err, "%s/keys/" OTA_ROOT_JSON, d->base);
+        if (rc) { /* the device's own file: damaged state, not a rejected input */
+            ota_err_prefix(err, "%s/keys/" OTA_ROOT_JSON, d->base);
+            return as_state(err);
+        }
         return OTA_OK;
     }
     if (rc != OTA_E_NOENT)
@@ -589,7 +591,11 @@ enum ota_status ota_gen_read_keyring(struct ota_device *d, int genfd, struct ota
         return rc;
     rc = ota_keyring_parse_mem(&d->keyring_gen, buf, len, err);
     free(buf);
-    return rc ? ota_err_prefix(err, OTA_KEYRING_JSON) : OTA_OK;
+    if (rc) {
+        ota_err_prefix(err, OTA_KEYRING_JSON);
+        return as_state(err);
+    }
+    return OTA_OK;
 }
 
 enum ota_status ota_device_keyring_settle(struct ota_device *d, struct ota_err *err)

@@ -552,6 +552,10 @@ enum ota_status ota_device_install(struct ota_device *d, int fd, int64_t now,
         rc = ota_err_set(err, OTA_E_BUSY, "%s: another otaupdate is running", d->base);
         goto done;
     }
+    /* a confirmed rotation whose keys/root.json write was lost is finished first: the new
+     * generation carries no keyring.json of its own unless its package rotates again */
+    if ((rc = ota_device_keyring_settle(d, err)))
+        goto done;
     s.t = t; /* certificates are judged at the trusted time too */
     s.trust.allow_lockout = m.allow_lockout;
     if ((rc = check_space(d, &m, err)) || (rc = prepare_slots(&s, &m, err)))

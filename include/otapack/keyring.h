@@ -64,7 +64,8 @@ enum ota_status ota_keyring_rotate_check(const struct ota_keyring *cur,
  * history for devices further behind and are skipped; one of cur's version must be cur,
  * byte for byte; each newer one must pass ota_keyring_rotate_check against the one before.
  * Refuses a block whose newest keyring is older than cur. *newest is the last keyring
- * accepted, or NULL when the block brings nothing newer. */
+ * accepted, or NULL when the block brings nothing newer. The keyrings must come in strictly
+ * increasing version order. */
 enum ota_status ota_keyring_advance(struct ota_keyring **newest, const struct ota_keyring *cur,
                                     const struct ota_sigblock *b, struct ota_err *err) OTA_WUR;
 

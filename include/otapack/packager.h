@@ -69,6 +69,7 @@ struct ota_pack_info {
     uint8_t manifest_sha256[OTA_SHA256_LEN];
     uint64_t package_size;              /* bytes read (whole stream for verify) */
     struct ota_verify_result verified;  /* filled by ota_pack_verify */
+    uint64_t keyring_version;           /* verify: the keyring verified under (0: --pub keys) */
     struct ota_certlist *payload_certs; /* [n_payloads]: certificates in trust payloads
                                          * (filled by ota_pack_inspect; empty for others) */
 };

@@ -27,15 +27,19 @@ pkg() { # pkg OUT SV: an unsigned package
     need "$OTAPACK" build -o "$1" --product acme --version "$2.0" --security-version "$2" \
         --image app=app.img
 }
-# cms_attach PKG CERT KEY: a CMS signature made by openssl over `otapack digest`, added to
-# the signature block by hand
+# spki_id CERT: the key id of a CMS signer, SHA-256 of its SubjectPublicKeyInfo
+spki_id() {
+    openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -c1-64
+}
+# cms_attach PKG CERT KEY [KEYID]: a CMS signature made by openssl over `otapack digest`,
+# added to the signature block by hand (filed under the signer's key id unless given)
 cms_attach() {
     need "$OTAPACK" digest "$1" -o "$1.msg"
     openssl cms -sign -binary -nosmimecap -md sha256 -outform DER -in "$1.msg" \
         -signer "$2" -inkey "$3" -certfile "$P/chain.pem" -out "$1.p7" 2>/dev/null
-    sigblock_edit "$1" 'blk["signatures"].append({"keyid": "ab" * 32, "method": "cms",
+    sigblock_edit "$1" 'blk["signatures"].append({"keyid": args[1], "method": "cms",
     "sig": open(args[0], "rb").read().hex()}); blk["signatures"].sort(key=lambda s: s["keyid"])' \
-        "$1.p7"
+        "$1.p7" "${4:-$(spki_id "$2")}"
 }
 
 kr init -o k1.json --root-key root.pub --release-key "$P/root.pem" --release-key ec.pub.pem
@@ -64,6 +68,8 @@ expect_exit 1 "codeSigning" "$OTAUPDATE" --root dev install server.ota
 cp p2.ota rogue.ota && cms_attach rogue.ota "$P/rogue.pem" "$P/rogue.key"
 expect_exit 1 "does not chain to a CA in the keyring" "$OTAUPDATE" --root dev install rogue.ota
 expect_exit 1 "does not chain to a CA in the keyring" "$OTAPACK" verify --keyring k1.json rogue.ota
+cp p2.ota misfiled.ota && cms_attach misfiled.ota "$P/signer.pem" "$P/signer.key" "$(printf 'ab%.0s' {1..32})"
+expect_exit 1 "filed under key id abababab" "$OTAUPDATE" --root dev install misfiled.ota
 snapshot dev >after
 assert_unchanged before after "device after refused CMS signers"
 # the same CMS made by openssl with a good signer installs
@@ -100,6 +106,22 @@ sigblock_edit p5.ota 'blk["keyrings"] = [json.load(open(args[0]))]' k2.json
 expect_ok "$OTAUPDATE" --root dev install p5.ota
 run "$OTAUPDATE" --root dev status --json
 eq "keyring v2 with threshold 2" "$(jget "$OUT" 'j["keyring"]["release_threshold"]')" 2
+
+# one signing key counts once: the CMS signer's key also listed as an ECDSA release key,
+# threshold 2, signed by that key raw and as a CMS signer
+openssl x509 -in "$P/signer.pem" -noout -pubkey >signer.pub.pem
+kr init -o k3.json --from k2.json
+kr add-key --role release signer.pub.pem k3.json
+kr remove-key --role release ec.pub.pem k3.json
+kr sign --key root.key k3.json
+pkg p6.ota 6
+need "$OTAPACK" sign --cert "$P/signer.pem" --key "$P/signer.key" --chain "$P/chain.pem" p6.ota
+need "$OTAPACK" sign --key "$P/signer.key" p6.ota
+sigblock_edit p6.ota 'blk["keyrings"] = [json.load(open(args[0]))]' k3.json
+snapshot dev >before
+expect_exit 1 "1 valid signature, 2 required" "$OTAUPDATE" --root dev install p6.ota
+snapshot dev >after
+assert_unchanged before after "device after one key signing twice"
 
 # a device without a CA key: a CMS signature is a signature by an unknown key
 mkdir plain

@@ -367,13 +367,15 @@ static void test_rotation_rule(void **state)
     check_status(ota_sigblock_set_keyrings(&b, texts, lens, 2, &err), OTA_OK, &err);
     check_status(ota_keyring_advance(&newest, v3, &b, &err), OTA_E_ROLLBACK, &err);
     check_msg(&err, "package carries keyring v2, older than the device's v3");
-    /* the chain in the wrong order */
-    const char *rev[] = {t2, t1};
-    size_t rl[] = {l2, l1};
+    /* the chain in the wrong order, or a version twice: one order for every device */
+    const char *rev[] = {t2, t1}, *dup[] = {t2, t2};
+    size_t rl[] = {l2, l1}, dl[] = {l2, l2};
     check_status(ota_sigblock_set_keyrings(&b, rev, rl, 2, &err), OTA_OK, &err);
-    check_status(ota_keyring_advance(&newest, v1, &b, &err), OTA_OK, &err);
-    assert_int_equal(newest->doc.version, 2); /* v1 after v2 is history, skipped */
-    ota_keyring_free(newest);
+    check_status(ota_keyring_advance(&newest, v1, &b, &err), OTA_E_FORMAT, &err);
+    check_msg(&err, "keyring v1 after v2");
+    check_status(ota_sigblock_set_keyrings(&b, dup, dl, 2, &err), OTA_OK, &err);
+    check_status(ota_keyring_advance(&newest, v1, &b, &err), OTA_E_FORMAT, &err);
+    check_msg(&err, "keyring v2 after v2");
     /* survives a serialisation of the block */
     char *sj;
     size_t sl;
@@ -478,6 +480,38 @@ static void test_ecdsa_root(void **state)
     ring_free(&r);
 }
 
+/* An ECDSA key has one spelling: a compressed point is the same key under another key id, and
+ * would count twice toward a threshold. */
+static void test_ecdsa_one_spelling(void **state)
+{
+    (void)state;
+    EVP_PKEY *pk = EVP_EC_gen("P-256");
+    assert_non_null(pk);
+    char *pem[2];
+    size_t len[2];
+    for (int c = 0; c < 2; c++) {
+        if (c)
+            assert_int_equal(EVP_PKEY_set_utf8_string_param(pk, "point-format", "compressed"), 1);
+        BIO *b = BIO_new(BIO_s_mem());
+        assert_true(PEM_write_bio_PUBKEY(b, pk));
+        char *data;
+        long n = BIO_get_mem_data(b, &data);
+        pem[c] = strndup(data, (size_t)n);
+        len[c] = (size_t)n;
+        BIO_free(b);
+    }
+    assert_int_not_equal(len[0], len[1]);
+    struct ota_pubkey k;
+    struct ota_err err;
+    check_status(ota_pubkey_parse_pem(&k, pem[0], len[0], &err), OTA_OK, &err);
+    assert_int_equal(k.alg, OTA_KEY_ECDSA_P256);
+    check_status(ota_pubkey_parse_pem(&k, pem[1], len[1], &err), OTA_E_KEY, &err);
+    check_msg(&err, "uncompressed point");
+    free(pem[0]);
+    free(pem[1]);
+    EVP_PKEY_free(pk);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -498,7 +532,7 @@ int main(void)
         cmocka_unit_test(test_canonical_golden), cmocka_unit_test(test_keyid_matches_key_file),
         cmocka_unit_test(test_malformed),        cmocka_unit_test(test_flipped_bits),
         cmocka_unit_test(test_rotation_rule),    cmocka_unit_test(test_version0_and_expiry),
-        cmocka_unit_test(test_ecdsa_root),
+        cmocka_unit_test(test_ecdsa_root),       cmocka_unit_test(test_ecdsa_one_spelling),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
