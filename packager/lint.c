@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "otapack/codec.h"
+#include "otapack/keyring.h"
 #include "otapack/lint.h"
 #include "otapack/manifest.h"
 #include "otapack/package.h"
@@ -45,6 +46,8 @@ const char *ota_lint_code_name(enum ota_lint_code code)
         return "sha1";
     case OTA_LINT_DUPLICATE:
         return "duplicate";
+    case OTA_LINT_UNSIGNED:
+        return "unsigned";
     }
     return "unknown";
 }
@@ -61,11 +64,24 @@ int ota_lint_failed(const struct ota_lint_report *rep, enum ota_lint_flags flags
     return (flags & OTA_LINT_STRICT) && rep->n_warnings > 0;
 }
 
-static enum ota_status add(struct ota_lint_report *rep, const struct ota_cert *c,
+/* What a finding is about: a certificate, or a keyring a package carries. */
+struct subject {
+    const char *name;        /* certificate subject, or "keyring vN" */
+    const char *fingerprint; /* SHA-256, lowercase hex */
+    int64_t not_before, not_after;
+};
+
+static struct subject of_cert(const struct ota_cert *c)
+{
+    struct subject s = {c->subject, c->fingerprint, c->not_before, c->not_after};
+    return s;
+}
+
+static enum ota_status add(struct ota_lint_report *rep, const struct subject *c,
                            const char *payload, enum ota_lint_code code, enum ota_lint_severity sev,
                            struct ota_err *err, const char *fmt, ...) OTA_PRINTF(7, 8);
 
-static enum ota_status add(struct ota_lint_report *rep, const struct ota_cert *c,
+static enum ota_status add(struct ota_lint_report *rep, const struct subject *c,
                            const char *payload, enum ota_lint_code code, enum ota_lint_severity sev,
                            struct ota_err *err, const char *fmt, ...)
 {
@@ -78,9 +94,8 @@ static enum ota_status add(struct ota_lint_report *rep, const struct ota_cert *c
     f->code = code;
     f->severity = sev;
     snprintf(f->payload, sizeof f->payload, "%s", payload ? payload : "");
-    snprintf(f->subject, sizeof f->subject, "%s", c->subject);
-    memcpy(f->fingerprint, c->fingerprint, sizeof f->fingerprint);
-    f->fingerprint[OTA_SHA256_HEX_LEN - 1] = '\0';
+    snprintf(f->subject, sizeof f->subject, "%s", c->name);
+    snprintf(f->fingerprint, sizeof f->fingerprint, "%s", c->fingerprint);
     f->not_before = c->not_before;
     f->not_after = c->not_after;
     va_list ap;
@@ -165,37 +180,38 @@ static enum ota_status lint_one(struct ota_lint_report *rep, const struct ota_ce
     char t[OTA_TIME_STR_LEN];
     enum ota_status rc = OTA_OK;
     int anchor = role == OTA_LINT_ROLE_TRUST;
+    const struct subject sub = of_cert(c);
 
     if (now > c->not_after) {
         ota_time_format(t, c->not_after);
-        rc = add(rep, c, payload, OTA_LINT_EXPIRED, OTA_LINT_ERROR, err, "expired on %s%s", t,
+        rc = add(rep, &sub, payload, OTA_LINT_EXPIRED, OTA_LINT_ERROR, err, "expired on %s%s", t,
                  anchor ? "; a device refuses an expired trust anchor"
                         : "; the chain no longer validates");
     } else if (min_days > 0 && c->not_after - now < (int64_t)min_days * DAY) {
         ota_time_format(t, c->not_after);
         int64_t days = (c->not_after - now) / DAY;
-        rc = add(rep, c, payload, OTA_LINT_EXPIRING, OTA_LINT_WARNING, err,
+        rc = add(rep, &sub, payload, OTA_LINT_EXPIRING, OTA_LINT_WARNING, err,
                  "expires on %s, in %lld day%s (less than %u)", t, (long long)days,
                  days == 1 ? "" : "s", min_days);
     }
     if (!rc && now < c->not_before) {
         ota_time_format(t, c->not_before);
-        rc = add(rep, c, payload, OTA_LINT_NOT_YET_VALID, OTA_LINT_WARNING, err,
+        rc = add(rep, &sub, payload, OTA_LINT_NOT_YET_VALID, OTA_LINT_WARNING, err,
                  "not valid before %s; a device refuses it until then", t);
     }
     /* a server chain starts with the leaf, which is not a CA; everything after it must be */
     if (!rc && !c->is_ca && (anchor || index > 0))
-        rc = add(rep, c, payload, OTA_LINT_NOT_CA, OTA_LINT_ERROR, err, "%s",
+        rc = add(rep, &sub, payload, OTA_LINT_NOT_CA, OTA_LINT_ERROR, err, "%s",
                  anchor ? "not a CA (no basicConstraints CA:TRUE); a device refuses it as a "
                           "trust anchor"
                         : "not a CA (no basicConstraints CA:TRUE) but not the leaf; the chain "
                           "does not validate");
     int min_bits = 0;
     if (!rc && weak_key(c, &min_bits))
-        rc = add(rep, c, payload, OTA_LINT_WEAK_KEY, OTA_LINT_WARNING, err,
+        rc = add(rep, &sub, payload, OTA_LINT_WEAK_KEY, OTA_LINT_WARNING, err,
                  "weak key: %s %d bits (at least %d)", c->key_type, c->key_bits, min_bits);
     if (!rc && c->sha1_signature && !c->self_signed)
-        rc = add(rep, c, payload, OTA_LINT_SHA1, OTA_LINT_WARNING, err,
+        rc = add(rep, &sub, payload, OTA_LINT_SHA1, OTA_LINT_WARNING, err,
                  "signed with %s: SHA-1 signatures can be forged", c->sig_alg);
     return rc;
 }
@@ -208,15 +224,16 @@ static enum ota_status lint_list(struct ota_lint_report *rep, const struct ota_c
     enum ota_status rc = OTA_OK;
     for (size_t i = 0; !rc && i < certs->n; i++) {
         const struct ota_cert *c = &certs->v[i];
+        const struct subject sub = of_cert(c);
         rep->n_certs++;
         const struct seen *first = seen_find(seen, c->sha256);
         if (first) {
             if (first->payload[0] && strcmp(first->payload, payload ? payload : ""))
-                rc = add(rep, c, payload, OTA_LINT_DUPLICATE, OTA_LINT_WARNING, err,
+                rc = add(rep, &sub, payload, OTA_LINT_DUPLICATE, OTA_LINT_WARNING, err,
                          "duplicate of certificate %zu of payload '%s'", first->index,
                          first->payload);
             else
-                rc = add(rep, c, payload, OTA_LINT_DUPLICATE, OTA_LINT_WARNING, err,
+                rc = add(rep, &sub, payload, OTA_LINT_DUPLICATE, OTA_LINT_WARNING, err,
                          "duplicate of certificate %zu", first->index);
             continue;
         }
@@ -312,6 +329,49 @@ static enum ota_status lint_payload(struct ota_lint_report *rep, struct ota_pkg_
     return rc;
 }
 
+/* The keyrings a package carries: the newest becomes the fleet's, so an expired or soon
+ * expiring one is a finding, and one its own root keys did not sign is refused by every
+ * device. */
+static enum ota_status lint_keyrings(struct ota_lint_report *rep, const char *sj, size_t sl,
+                                     int64_t now, uint32_t min_days, struct ota_err *err)
+{
+    struct ota_sigblock b;
+    enum ota_status rc = ota_sigblock_parse_mem(&b, sj, sl, err);
+    for (size_t i = 0; !rc && i < b.n_keyrings; i++) {
+        struct ota_keyring *kr;
+        if ((rc = ota_keyring_parse_mem(&kr, b.keyrings[i], b.keyring_len[i], err))) {
+            ota_err_prefix(err, "signature block: keyring %zu", i);
+            break;
+        }
+        char name[48], fp[OTA_SHA256_HEX_LEN], t[OTA_TIME_STR_LEN];
+        uint8_t h[OTA_SHA256_LEN];
+        size_t n;
+        snprintf(name, sizeof name, "keyring v%llu", (unsigned long long)kr->doc.version);
+        if (!(rc = ota_sha256_mem(h, kr->signed_bytes, kr->signed_len, err))) {
+            ota_hex_encode(fp, h, OTA_SHA256_LEN);
+            const struct subject sub = {name, fp, 0, kr->doc.expires};
+            ota_time_format(t, kr->doc.expires);
+            int64_t days = (kr->doc.expires - now) / DAY;
+            if (now >= kr->doc.expires)
+                rc = add(rep, &sub, NULL, OTA_LINT_EXPIRED, OTA_LINT_ERROR, err,
+                         "expired on %s; devices refuse every package signed under it", t);
+            else if (min_days > 0 && kr->doc.expires - now < (int64_t)min_days * DAY)
+                rc = add(rep, &sub, NULL, OTA_LINT_EXPIRING, OTA_LINT_WARNING, err,
+                         "expires on %s, in %lld day%s (less than %u): ship its successor "
+                         "before then",
+                         t, (long long)days, days == 1 ? "" : "s", min_days);
+            if (!rc && ota_keyring_signed_by(&n, kr, kr, OTA_ROLE_ROOT, NULL) != OTA_OK)
+                rc = add(rep, &sub, NULL, OTA_LINT_UNSIGNED, OTA_LINT_ERROR, err,
+                         "not signed by a threshold of its own root keys (%zu of %u); devices "
+                         "refuse the package",
+                         n, kr->doc.roles[OTA_ROLE_ROOT].threshold);
+        }
+        ota_keyring_free(kr);
+    }
+    ota_sigblock_free(&b);
+    return rc;
+}
+
 enum ota_status ota_lint_package(struct ota_lint_report *rep, int fd, int64_t now,
                                  uint32_t min_validity_days, struct ota_err *err)
 {
@@ -329,6 +389,8 @@ enum ota_status ota_lint_package(struct ota_lint_report *rep, int fd, int64_t no
     /* no signature check: lint reads what the release engineer built (see lint.h) */
     if (!rc)
         rc = ota_manifest_parse_mem(&m, mj, ml, err);
+    if (!rc)
+        rc = lint_keyrings(rep, sj, sl, now, min_validity_days, err);
     for (size_t i = 0; !rc && i < m.n_payloads; i++) {
         const char *type = m.payloads[i].type;
         if (is_trust(type) || is_chain(type))

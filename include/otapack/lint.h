@@ -16,6 +16,12 @@
  *   duplicate      warning   the same certificate (same SHA-256 of its DER bytes) again in
  *                            the same input; the copy is not checked further
  *
+ * and, for each keyring a package carries for rotation (subject "keyring vN", fingerprint
+ * the SHA-256 of its signed bytes):
+ *   expired        error     now is at or after its expiry
+ *   expiring       warning   it expires in less than min_validity_days
+ *   unsigned       error     not signed by a threshold of its own root keys
+ *
  * The library reports; it never prints and never decides an exit code. `--strict` (a CI
  * gate) is the caller's policy: ota_lint_failed() with OTA_LINT_STRICT counts warnings too.
  */
@@ -50,6 +56,7 @@ enum ota_lint_code {
     OTA_LINT_WEAK_KEY = 5,      /* "weak-key" */
     OTA_LINT_SHA1 = 6,          /* "sha1" */
     OTA_LINT_DUPLICATE = 7,     /* "duplicate" */
+    OTA_LINT_UNSIGNED = 8,      /* "unsigned": a carried keyring its own root keys did not sign */
 };
 
 /* What the certificates are for, which decides the not-ca rule. */

@@ -86,6 +86,17 @@ eq "inspect shows the chain, oldest first" "$(jget "$OUT" '[k["version"] for k i
 expect_ok "$OTAPACK" verify --keyring v1.json --quiet p2.ota
 run "$OTAPACK" verify --keyring v1.json p2.ota
 out_has "(keyring v3)"
+# lint checks the carried keyrings: v3 expires in 365 days
+expect_ok "$OTAPACK" lint --strict p2.ota
+run "$OTAPACK" lint --strict --min-validity 400 p2.ota
+eq "lint: keyring expiring within 400 days fails --strict" "$RC" 1
+out_has "keyring v3"
+out_has "ship its successor before then"
+cp p2.ota unsigned-kr.ota
+sigblock_edit unsigned-kr.ota 'blk["keyrings"][1]["signatures"] = []'
+run "$OTAPACK" lint unsigned-kr.ota
+eq "lint: an unsigned carried keyring is an error" "$RC" 1
+out_has "not signed by a threshold of its own root keys"
 snapshot dev >before
 # -- refusals before the chain applies
 pkg solo.ota 2 --keyring v3.json --key rel2.key --key rel3.key # skips v2
