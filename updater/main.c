@@ -535,7 +535,7 @@ static void status_text(const struct ota_device_status *st)
     } else {
         printf("keyring:           none (keys given at init)\n");
     }
-    printf("trusted keys:      %zu (threshold %u)\n", st->n_keys, st->threshold);
+    printf("release keys:      %zu (threshold %u)\n", st->n_keys, st->threshold);
     printf("images:            %zu\n", st->n_images);
     for (size_t i = 0; i < st->n_images; i++) {
         ota_hex_encode(h, st->images[i].sha256, OTA_SHA256_LEN);
