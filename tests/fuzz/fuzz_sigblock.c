@@ -1,6 +1,7 @@
 /* fuzz_sigblock — signatures.json through ota_sigblock_parse_mem (jansson, entry rules, hex
- * decoding, sorted insertion). Oracles: a rejected block leaves *b empty, and an accepted
- * block serialises and parses back to the same entries. */
+ * decoding, sorted insertion, the keyrings carrier). Oracles: a rejected block leaves *b
+ * empty, and an accepted block serialises and parses back to the same entries and the same
+ * carried keyrings. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,6 +31,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             b.sigs[i].sig_len != b2.sigs[i].sig_len ||
             memcmp(b.sigs[i].sig, b2.sigs[i].sig, b.sigs[i].sig_len))
             abort(); /* serialise + parse changed an entry */
+    if (b.n_keyrings != b2.n_keyrings)
+        abort(); /* a carried keyring lost or gained */
+    for (size_t i = 0; i < b.n_keyrings; i++)
+        if (b.keyring_len[i] != b2.keyring_len[i] ||
+            memcmp(b.keyrings[i], b2.keyrings[i], b.keyring_len[i]))
+            abort(); /* serialise + parse changed a carried keyring */
     free(out);
     ota_sigblock_free(&b);
     ota_sigblock_free(&b2);
