@@ -10,6 +10,7 @@
 
 #include "otapack/codec.h"
 #include "otapack/package.h"
+#include "otapack/cms.h"
 #include "otapack/packager.h"
 #include "rewrite.h"
 
@@ -98,6 +99,7 @@ enum ota_status ota_pack_sig_parse_mem(uint8_t sig[OTA_ED25519_SIG_LEN], const v
 
 struct attach_ctx {
     const uint8_t *sig;
+    size_t sig_len;
     const struct ota_pubkey *key;
 };
 
@@ -106,23 +108,35 @@ static enum ota_status attach_edit(void *ctx, struct ota_sigblock *b, const char
                                    size_t mlen, struct ota_err *err)
 {
     const struct attach_ctx *c = ctx;
-    if (ota_sig_verify(c->sig, OTA_ED25519_SIG_LEN, OTA_DOMAIN_MANIFEST, (const uint8_t *)manifest,
-                       mlen, c->key) != 0)
+    if (c->key->alg == OTA_KEY_X509_CA) {
+        /* a CMS signature: its signer must chain to this CA with codeSigning, as on a device
+         * whose keyring holds the CA */
+        struct ota_cms_result cr;
+        enum ota_status rc = ota_cms_verify(&cr, c->sig, c->sig_len, OTA_DOMAIN_MANIFEST,
+                                            (const uint8_t *)manifest, mlen, c->key->ca, 1, err);
+        return rc ? rc
+                  : ota_sigblock_put(b, cr.signer_keyid, OTA_METHOD_CMS, c->sig, c->sig_len, err);
+    }
+    if (ota_pubkey_verify(c->key, c->sig, c->sig_len, OTA_DOMAIN_MANIFEST,
+                          (const uint8_t *)manifest, mlen) != 0)
         return ota_err_set(err, OTA_E_SIGNATURE, "signature does not verify with key %.16s",
                            c->key->keyid);
-    /* replaces a signature by the same key (Ed25519 is deterministic: the same bytes) */
-    return ota_sigblock_put(b, c->key->keyid, "ed25519", c->sig, OTA_ED25519_SIG_LEN, err);
+    /* replaces a signature by the same key (for Ed25519, deterministic: the same bytes) */
+    return ota_sigblock_put(b, c->key->keyid, ota_pubkey_method(c->key), c->sig, c->sig_len, err);
 }
 
 enum ota_status ota_pack_attach_signature(const char *in_path, const char *out_path,
                                           const uint8_t *sig, size_t sig_len,
                                           const struct ota_pubkey *key, struct ota_err *err)
 {
-    if (key->alg != OTA_KEY_ED25519)
-        return ota_err_set(err, OTA_E_KEY, "key %.16s: not an Ed25519 key", key->keyid);
-    if (sig_len != OTA_ED25519_SIG_LEN)
+    if (key->alg == OTA_KEY_X509_CA && !key->ca)
+        return ota_err_set(err, OTA_E_USAGE, "a CA key without its certificate");
+    if (key->alg == OTA_KEY_ED25519 && sig_len != OTA_ED25519_SIG_LEN)
         return ota_err_set(err, OTA_E_FORMAT, "an Ed25519 signature is %u bytes, got %zu",
                            OTA_ED25519_SIG_LEN, sig_len);
-    struct attach_ctx c = {sig, key};
+    if (sig_len < 1 || sig_len > OTA_MAX_SIG_BYTES)
+        return ota_err_set(err, OTA_E_LIMIT, "a signature of %zu bytes (at most %u)", sig_len,
+                           OTA_MAX_SIG_BYTES);
+    struct attach_ctx c = {sig, sig_len, key};
     return ota_pack_rewrite(in_path, out_path, attach_edit, &c, err);
 }

@@ -3,6 +3,7 @@
  * atomically, or standard output) and reading the signature file. Must never: build or check
  * what is signed (airgap.c does, where tests call it directly). main.c calls these with
  * argv[0] the verb. */
+#define _GNU_SOURCE /* memmem */
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -16,9 +17,10 @@
 #include "otapack/digest.h"
 #include "otapack/fsio.h"
 #include "otapack/packager.h"
+#include "otapack/x509.h"
 
 #define OPT_HELP 'h'
-#define SIG_FILE_MAX 4096u /* a signature file is 64, 128 or 129 bytes: room for a message */
+#define SIG_FILE_MAX OTA_MAX_SIG_BYTES /* Ed25519 64/128/129 bytes; DER ECDSA or CMS */
 
 static const char HELP_DIGEST[] =
     "NAME\n"
@@ -68,13 +70,14 @@ static const char HELP_ATTACH[] =
     "    otapack attach-signature - add a signature made on another machine\n"
     "\n"
     "SYNOPSIS\n"
-    "    otapack attach-signature --pub PREFIX.pub PKG SIG [-o OUT]\n"
+    "    otapack attach-signature --pub KEY PKG SIG [-o OUT]\n"
     "\n"
     "DESCRIPTION\n"
-    "    Adds to PKG an Ed25519 signature made elsewhere (see 'otapack digest') by the key\n"
-    "    whose public half is PREFIX.pub. SIG is a file holding the signature: its 64 raw\n"
-    "    bytes (as 'openssl pkeyutl -sign' writes them), or 128 lowercase hex digits,\n"
-    "    optionally followed by one newline. Anything else is refused.\n"
+    "    Adds to PKG a signature made elsewhere (see 'otapack digest') by the signer --pub\n"
+    "    names. For an Ed25519 key, SIG holds its 64 raw bytes (as 'openssl pkeyutl -sign'\n"
+    "    writes them), or 128 lowercase hex digits, optionally followed by one newline; for\n"
+    "    an ECDSA key, the DER signature; for a CA certificate, a DER CMS signature (see\n"
+    "    --pub). Anything else is refused.\n"
     "\n"
     "    The signature is checked with the key over the bytes 'otapack digest' gives for PKG\n"
     "    before anything is written: one that does not verify (over other bytes, by another\n"
@@ -85,8 +88,13 @@ static const char HELP_ATTACH[] =
     "    Without -o, PKG is replaced atomically.\n"
     "\n"
     "OPTIONS\n"
-    "    -p, --pub PREFIX.pub   public key of the signer (one line:\n"
-    "                           otapack-pubkey-v1 ed25519 <64 hex digits>)\n"
+    "    -p, --pub KEY          the signer: an otapack public key (PREFIX.pub, Ed25519: SIG\n"
+    "                           is 64 raw bytes or 128 hex digits); a PEM public key\n"
+    "                           (ECDSA P-256: SIG is the DER signature of 'openssl dgst\n"
+    "                           -sha256 -sign' over the digest; Ed25519 as above); or a PEM\n"
+    "                           CA certificate: SIG is a DER CMS signature ('openssl cms\n"
+    "                           -sign -binary -nosmimecap -md sha256 -outform DER') whose\n"
+    "                           signer must chain to that CA and carry codeSigning\n"
     "    -o, --out OUT          write here (under a temporary name, then renamed) instead of\n"
     "                           replacing PKG\n"
     "\n"
@@ -100,6 +108,12 @@ static const char HELP_ATTACH[] =
     "    openssl pkeyutl -sign -rawin -inkey release.pem -in app-1.2.msg -out app-1.2.sig\n"
     "    otapack attach-signature --pub release.pub app-1.2.ota app-1.2.sig\n"
     "    otapack verify --pub release.pub app-1.2.ota\n"
+    "    With an offline ECDSA key, or a code-signing certificate:\n"
+    "    openssl dgst -sha256 -sign release-ec.pem -out app-1.2.sig app-1.2.msg\n"
+    "    otapack attach-signature --pub release-ec.pub.pem app-1.2.ota app-1.2.sig\n"
+    "    openssl cms -sign -binary -nosmimecap -md sha256 -outform DER -in app-1.2.msg \\\n"
+    "        -signer codesign.pem -inkey codesign.key -certfile inter.pem -out app-1.2.p7\n"
+    "    otapack attach-signature --pub company-ca.pem app-1.2.ota app-1.2.p7\n"
     "\n"
     "    The .pub file of an OpenSSL Ed25519 key (its raw public key is the last 32 bytes\n"
     "    of the DER form):\n"
@@ -116,6 +130,41 @@ static int usage(const char *verb, const char *msg)
 {
     fprintf(stderr, "otapack %s: %s (see 'otapack %s --help')\n", verb, msg, verb);
     return 2;
+}
+
+/* The signer for attach-signature: an otapack .pub (Ed25519), a PEM public key (ECDSA P-256
+ * or Ed25519), or a PEM CA certificate (for a CMS signature; ca keeps it). */
+static enum ota_status load_signer(struct ota_pubkey *key, struct ota_certlist *ca,
+                                   const char *path, struct ota_err *err)
+{
+    char *buf;
+    size_t len;
+    static const char cert[] = "-----BEGIN CERTIFICATE-----";
+    memset(key, 0, sizeof *key);
+    enum ota_status rc = ota_fs_read_small(&buf, &len, AT_FDCWD, path, OTA_MAX_BUNDLE_SIZE, err);
+    if (rc)
+        return rc;
+    if (len >= strlen(OTA_PUBKEY_HEADER) &&
+        !memcmp(buf, OTA_PUBKEY_HEADER, strlen(OTA_PUBKEY_HEADER)))
+        rc = ota_pubkey_parse_mem(key, buf, len, err);
+    else if (memmem(buf, len, cert, sizeof cert - 1)) {
+        rc = ota_certs_parse_mem(ca, buf, len, path, err);
+        if (!rc && (ca->n != 1 || !ca->v[0].is_ca))
+            rc = ota_err_set(err, OTA_E_KEY, "not one CA certificate");
+        if (!rc) {
+            key->alg = OTA_KEY_X509_CA;
+            key->ca = &ca->v[0];
+            memcpy(key->keyid, ca->v[0].fingerprint, OTA_KEYID_HEX_LEN);
+        }
+    } else {
+        rc = ota_pubkey_parse_pem(key, buf, len, err);
+    }
+    free(buf);
+    if (rc) {
+        ota_certs_free(ca);
+        ota_err_prefix(err, "%s", path);
+    }
+    return rc;
 }
 
 /* 1 when path names the file open on fd (so writing path would replace the input). */
@@ -241,21 +290,32 @@ int ota_cli_attach_signature(int argc, char **argv)
     struct ota_err err;
     ota_err_clear(&err);
     struct ota_pubkey key;
-    if (ota_pubkey_load(&key, pub, &err))
+    struct ota_certlist ca = {0, NULL};
+    if (load_signer(&key, &ca, pub, &err))
         return fail(prog, &err);
     char *buf;
     size_t len;
-    if (ota_fs_read_small(&buf, &len, AT_FDCWD, sigpath, SIG_FILE_MAX, &err))
-        return fail(prog, &err);
-    uint8_t sig[OTA_ED25519_SIG_LEN];
-    enum ota_status rc = ota_pack_sig_parse_mem(sig, buf, len, &err);
-    free(buf);
-    if (rc) {
-        ota_err_prefix(&err, "%s", sigpath);
-        return fail(prog, &err);
+    uint8_t ed[OTA_ED25519_SIG_LEN];
+    const uint8_t *sig = ed;
+    size_t sig_len = sizeof ed;
+    enum ota_status rc = ota_fs_read_small(&buf, &len, AT_FDCWD, sigpath, SIG_FILE_MAX, &err);
+    if (!rc && key.alg == OTA_KEY_ED25519)
+        rc = ota_pack_sig_parse_mem(ed, buf, len, &err);
+    else if (!rc) { /* ECDSA and CMS: DER, as openssl writes it */
+        sig = (const uint8_t *)buf;
+        sig_len = len;
     }
-    if (ota_pack_attach_signature(pkg, out, sig, sizeof sig, &key, &err))
+    if (rc)
+        ota_err_prefix(&err, "%s", sigpath);
+    else
+        rc = ota_pack_attach_signature(pkg, out, sig, sig_len, &key, &err);
+    free(buf);
+    ota_certs_free(&ca);
+    if (rc)
         return fail(prog, &err);
-    printf("attached signature by key %.16s to %s\n", key.keyid, out ? out : pkg);
+    if (key.alg == OTA_KEY_X509_CA)
+        printf("attached a CMS signature (signer chains to %s) to %s\n", pub, out ? out : pkg);
+    else
+        printf("attached signature by key %.16s to %s\n", key.keyid, out ? out : pkg);
     return 0;
 }

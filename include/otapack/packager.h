@@ -106,7 +106,9 @@ enum ota_status ota_pack_sig_parse_mem(uint8_t sig[OTA_ED25519_SIG_LEN], const v
 
 /* Adds a signature made elsewhere by key. The signature is checked against key over the
  * manifest bytes (as ota_pack_digest gives them) before anything is written: one that does not
- * verify is OTA_E_SIGNATURE and nothing is written. Then the package is rewritten like
+ * verify is OTA_E_SIGNATURE and nothing is written. Ed25519: 64 bytes; ECDSA P-256: a DER
+ * signature over SHA-256; a CA key (alg OTA_KEY_X509_CA, ca set): a DER CMS SignedData whose
+ * signer chains to that CA with codeSigning, filed under the signer's key id. Then the package is rewritten like
  * ota_pack_sign does: manifest bytes and payloads unchanged, each payload checked on the way,
  * a signature by the same key replaced; out_path NULL rewrites in_path atomically. */
 enum ota_status ota_pack_attach_signature(const char *in_path, const char *out_path,

@@ -77,6 +77,26 @@ cp p2.ota good.ota && cms_attach good.ota "$P/signer.pem" "$P/signer.key"
 expect_ok "$OTAUPDATE" --root dev install good.ota
 need "$OTAUPDATE" --root dev confirm
 
+# air-gapped: offline ECDSA and CMS signatures over `otapack digest`, attached and checked
+pkg ag.ota 3
+need "$OTAPACK" digest ag.ota -o ag.msg
+openssl dgst -sha256 -sign ec.pem -out ag.ecsig ag.msg
+openssl cms -sign -binary -nosmimecap -md sha256 -outform DER -in ag.msg -signer "$P/signer.pem" \
+    -inkey "$P/signer.key" -certfile "$P/chain.pem" -out ag.p7 2>/dev/null
+openssl cms -sign -binary -nosmimecap -md sha256 -outform DER -in ag.msg -signer "$P/rogue.pem" \
+    -inkey "$P/rogue.key" -out ag-rogue.p7 2>/dev/null
+cp ag.ota ag0.ota
+expect_exit 1 "does not chain to a CA in the keyring" \
+    "$OTAPACK" attach-signature --pub "$P/root.pem" ag.ota ag-rogue.p7
+check "a refused attach writes nothing" cmp -s ag.ota ag0.ota
+expect_exit 1 "does not verify" "$OTAPACK" attach-signature --pub ec.pub.pem ag.ota ag.p7
+expect_ok "$OTAPACK" attach-signature --pub "$P/root.pem" ag.ota ag.p7 -o ag-cms.ota
+expect_ok "$OTAPACK" attach-signature --pub ec.pub.pem ag.ota ag.ecsig -o ag-ec.ota
+expect_ok "$OTAPACK" verify --keyring k1.json --quiet ag-cms.ota
+expect_ok "$OTAPACK" verify --keyring k1.json --quiet ag-ec.ota
+expect_ok "$OTAUPDATE" --root dev install ag-cms.ota
+need "$OTAUPDATE" --root dev rollback
+
 # a raw ECDSA signature by the PEM key
 pkg p3.ota 3
 need "$OTAPACK" sign --key ec.pem p3.ota
