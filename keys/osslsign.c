@@ -223,11 +223,12 @@ enum ota_status ota_osskey_sign_raw(char method[OTA_MAX_METHOD_LEN + 1], uint8_t
         return ota_err_set(err, OTA_E_UNSUPPORTED,
                            "sign: an RSA key signs only CMS (give its certificate with --cert)");
     }
-    size_t mlen;
-    uint8_t *m = ota_domain_message(domain, msg, msg_len, &mlen);
-    if (!m)
+    size_t mlen = msg_len;
+    uint8_t *m = domain ? ota_domain_message(domain, msg, msg_len, &mlen) : NULL;
+    if (domain && !m)
         return ota_err_set(err, OTA_E_NOMEM, "sign: out of memory");
-    enum ota_status rc = sign_verify(sig, sig_len, sig_cap, m, mlen, key->pkey, md, err);
+    enum ota_status rc =
+        sign_verify(sig, sig_len, sig_cap, domain ? m : msg, mlen, key->pkey, md, err);
     free(m);
     if (rc) {
         OPENSSL_cleanse(sig, sig_cap);

@@ -13,6 +13,7 @@
 #include "otapack/digest.h"
 #include "otapack/fsio.h"
 #include "otapack/keyring.h"
+#include "otapack/osslsign.h"
 #include "otapack/package.h"
 #include "otapack/packager.h"
 
@@ -323,6 +324,29 @@ enum ota_status ota_pack_keyring_sign(struct ota_keyring *kr, const struct ota_s
         ota_seckey_sign(sig, NULL, (const uint8_t *)kr->signed_bytes, kr->signed_len, key, err);
     if (!rc)
         rc = ota_keyring_doc_put_sig(&kr->doc, ota_seckey_public(key)->keyid, sig, sizeof sig, err);
+    return rc;
+}
+
+enum ota_status ota_pack_keyring_sign_oss(struct ota_keyring *kr, struct ota_osskey *key,
+                                          char keyid[OTA_KEYID_HEX_LEN + 1], struct ota_err *err)
+{
+    struct ota_osskey_pub pub;
+    uint8_t sig[OTA_OSSKEY_MAX_SIG];
+    size_t sl;
+    char method[OTA_MAX_METHOD_LEN + 1];
+    enum ota_status rc = ota_osskey_public(&pub, key, err);
+    if (rc)
+        return rc;
+    if (!pub.keyid[0])
+        rc = ota_err_set(err, OTA_E_UNSUPPORTED, "keyring: an RSA key cannot sign a keyring");
+    if (!rc)
+        rc = ota_osskey_sign_raw(method, sig, &sl, sizeof sig, NULL,
+                                 (const uint8_t *)kr->signed_bytes, kr->signed_len, key, err);
+    if (!rc)
+        rc = ota_keyring_doc_put_sig(&kr->doc, pub.keyid, sig, sl, err);
+    if (!rc)
+        memcpy(keyid, pub.keyid, OTA_KEYID_HEX_LEN + 1);
+    ota_osskey_pub_free(&pub);
     return rc;
 }
 

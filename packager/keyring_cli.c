@@ -11,8 +11,10 @@
 #include <time.h>
 
 #include "keyring_cli.h"
+#include "sign_oss_cli.h"
 #include "otapack/codec.h"
 #include "otapack/keyring.h"
+#include "otapack/osslsign.h"
 #include "otapack/packager.h"
 
 #define PROG "otapack keyring"
@@ -31,7 +33,9 @@ static const char HELP_KEYRING[] =
     "    otapack keyring remove-key --role root|release KEYID|KEY ROOT.json [--threshold N]\n"
     "                    [-o OUT]\n"
     "    otapack keyring set-threshold --role root|release N ROOT.json [-o OUT]\n"
-    "    otapack keyring sign --key PREFIX.key [--passphrase-file FILE] ROOT.json [-o OUT]\n"
+    "    otapack keyring sign --key PREFIX.key|KEY.pem [--passphrase-file FILE] ROOT.json\n"
+    "                    [-o OUT]\n"
+    "    otapack keyring sign --pkcs11 URI [--pin-file FILE] ROOT.json [-o OUT]\n"
     "    otapack keyring show [--json] ROOT.json\n"
     "    otapack keyring verify [--previous OLD.json] ROOT.json\n"
     "\n"
@@ -57,8 +61,10 @@ static const char HELP_KEYRING[] =
     "    remove-key    remove a key from a role, by key id or key file; refuses to leave a\n"
     "                  role fewer keys than its threshold\n"
     "    set-threshold set a role's threshold (1 to its number of keys)\n"
-    "    sign          add a signature by an Ed25519 key (plain or encrypted key file). A\n"
-    "                  rotation needs signatures by the old root keys and by the new ones\n"
+    "    sign          add a signature: an otapack key file (plain or encrypted), a PEM\n"
+    "                  private key (Ed25519 or ECDSA P-256) or a key in an HSM (--pkcs11,\n"
+    "                  as for 'otapack sign'). A rotation needs signatures by the old root\n"
+    "                  keys and by the new ones\n"
     "    show          print version, expiry, keys, roles, signatures (and which verify)\n"
     "    verify        exit 0 only if ROOT.json is signed by a threshold of its own root\n"
     "                  keys and has not expired, and, with --previous, follows OLD.json\n"
@@ -73,11 +79,15 @@ static const char HELP_KEYRING[] =
     "    --expires-in DAYS         expiry, from now (default 365)\n"
     "    --threshold N             also set the role's threshold\n"
     "    --passphrase-file FILE    passphrase of an encrypted --key (or OTAPACK_PASSPHRASE)\n"
+    "    --pkcs11 URI              sign with this PKCS#11 key (libp11's engine; module from\n"
+    "                              OTAPACK_PKCS11_MODULE, default SoftHSM 2)\n"
+    "    --pin-file FILE           the token's user PIN (or OTAPACK_PKCS11_PIN)\n"
     "    --json                    show: machine-readable output\n"
     "\n"
     "ENVIRONMENT\n"
     "    OTAPACK_NOW          the current time, in seconds since 1970 (for tests)\n"
     "    OTAPACK_PASSPHRASE   passphrase of an encrypted --key without --passphrase-file\n"
+    "    OTAPACK_PKCS11_PIN   the token's user PIN without --pin-file\n"
     "\n"
     "EXIT STATUS\n"
     "    0 done; 1 a malformed keyring or key file, a signature that does not verify, too\n"
@@ -220,7 +230,9 @@ int ota_cli_keyring(int argc, char **argv)
         O_PASS,
         O_JSON,
         O_PREV,
-        O_PASSARGV
+        O_PASSARGV,
+        O_PKCS11,
+        O_PINFILE
     };
     static const struct option opts[] = {{"out", required_argument, 0, 'o'},
                                          {"root-key", required_argument, 0, O_ROOT},
@@ -237,6 +249,8 @@ int ota_cli_keyring(int argc, char **argv)
                                          {"passphrase", no_argument, 0, O_PASSARGV},
                                          {"json", no_argument, 0, O_JSON},
                                          {"previous", required_argument, 0, O_PREV},
+                                         {"pkcs11", required_argument, 0, O_PKCS11},
+                                         {"pin-file", required_argument, 0, O_PINFILE},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -252,7 +266,8 @@ int ota_cli_keyring(int argc, char **argv)
     no.root_keys = root_keys;
     no.release_keys = release_keys;
     no.version = 1;
-    const char *out = NULL, *from = NULL, *keypath = NULL, *passfile = NULL, *prev = NULL;
+    const char *out = NULL, *from = NULL, *keypath = NULL, *passfile = NULL, *prev = NULL,
+               *pkcs11 = NULL, *pinfile = NULL;
     uint64_t v, days = 365, thr = 0;
     int c, json = 0, has_role = 0;
     enum ota_role role = OTA_ROLE_ROOT;
@@ -313,6 +328,12 @@ int ota_cli_keyring(int argc, char **argv)
             break;
         case O_PREV:
             prev = optarg;
+            break;
+        case O_PKCS11:
+            pkcs11 = optarg;
+            break;
+        case O_PINFILE:
+            pinfile = optarg;
             break;
         case 'h':
             return fputs(HELP_KEYRING, stdout), 0;
@@ -379,20 +400,33 @@ int ota_cli_keyring(int argc, char **argv)
                    out ? out : path, (unsigned long long)kr->doc.version, role_label(role),
                    (unsigned)thr);
     } else if (!strcmp(verb, "sign")) {
-        if (!keypath || optind + 1 != argc)
-            return usage(verb, "expected --key PREFIX.key and a keyring");
+        if (!keypath == !pkcs11 || optind + 1 != argc)
+            return usage(verb, "expected --key KEY or --pkcs11 URI, and a keyring");
+        if (pinfile && !pkcs11)
+            return usage(verb, "--pin-file: there is no --pkcs11 key");
         const char *path = argv[optind];
-        struct ota_seckey *sk = NULL;
-        size_t n = 0;
-        const char *paths[1] = {keypath};
-        if (!(rc = ota_cli_load_seckeys(&sk, &n, paths, 1, passfile, &err)) &&
-            !(rc = ota_keyring_load(&kr, path, &err)) &&
-            !(rc = ota_pack_keyring_sign(kr, sk, &err)))
+        char id[OTA_KEYID_HEX_LEN + 1] = "";
+        if (pkcs11 || ota_cli_key_is_pem(keypath)) { /* an HSM key or a PEM private key */
+            struct ota_osskey *ok = NULL;
+            if (!(rc = ota_cli_load_osskey(&ok, keypath, pkcs11, passfile, pinfile, &err)) &&
+                !(rc = ota_keyring_load(&kr, path, &err)))
+                rc = ota_pack_keyring_sign_oss(kr, ok, id, &err);
+            ota_osskey_free(ok);
+        } else {
+            struct ota_seckey *sk = NULL;
+            size_t n = 0;
+            const char *paths[1] = {keypath};
+            if (!(rc = ota_cli_load_seckeys(&sk, &n, paths, 1, passfile, &err)) &&
+                !(rc = ota_keyring_load(&kr, path, &err)) &&
+                !(rc = ota_pack_keyring_sign(kr, sk, &err)))
+                memcpy(id, ota_seckey_public(sk)->keyid, sizeof id);
+            ota_seckey_free(sk);
+        }
+        if (!rc)
             rc = ota_pack_keyring_write(kr, out ? out : path, &err);
         if (!rc)
             printf("signed %s (version %llu) with key %s\n", out ? out : path,
-                   (unsigned long long)kr->doc.version, ota_seckey_public(sk)->keyid);
-        ota_seckey_free(sk);
+                   (unsigned long long)kr->doc.version, id);
     } else if (!strcmp(verb, "show")) {
         if (optind + 1 != argc)
             return usage(verb, "expected one keyring");

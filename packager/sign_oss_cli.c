@@ -129,6 +129,21 @@ static enum ota_status load_pkcs11(struct ota_osskey **k, const char *uri, const
     return rc;
 }
 
+enum ota_status ota_cli_load_osskey(struct ota_osskey **k, const char *pem, const char *pkcs11,
+                                    const char *passfile, const char *pinfile, struct ota_err *err)
+{
+    *k = NULL;
+    if (pkcs11)
+        return load_pkcs11(k, pkcs11, pinfile, err);
+    char *pass = NULL;
+    size_t pass_len = 0;
+    enum ota_status rc = get_secret(&pass, &pass_len, passfile, "OTAPACK_PASSPHRASE", err);
+    if (!rc)
+        rc = ota_osskey_load_pem(k, pem, pass, pass_len, err);
+    ota_seckey_passphrase_free(pass);
+    return rc;
+}
+
 int ota_cli_sign_oss(const struct ota_sign_cli *o)
 {
     struct ota_err err;

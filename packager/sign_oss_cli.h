@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "otapack/err.h"
+
 struct ota_sign_cli {
     const char *const *keypaths; /* --key: otapack key files and PEM private keys */
     size_t n_keypaths;
@@ -24,6 +26,13 @@ int ota_cli_key_is_pem(const char *path);
 
 /* `otapack sign` when a PEM key, --pkcs11 or --cert is involved. */
 int ota_cli_sign_oss(const struct ota_sign_cli *o);
+
+/* An OpenSSL key: the PKCS#11 key pkcs11 names (PIN from pinfile or OTAPACK_PKCS11_PIN),
+ * else the PEM private key file pem (passphrase from passfile or OTAPACK_PASSPHRASE). */
+struct ota_osskey;
+struct ota_err;
+enum ota_status ota_cli_load_osskey(struct ota_osskey **k, const char *pem, const char *pkcs11,
+                                    const char *passfile, const char *pinfile, struct ota_err *err);
 
 /* `otapack pubkey`, with argv[0] the verb. */
 int ota_cli_pubkey(int argc, char **argv);

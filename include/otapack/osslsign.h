@@ -74,7 +74,8 @@ void ota_osskey_free(struct ota_osskey *key);
 
 enum ota_osskey_alg ota_osskey_alg(const struct ota_osskey *key);
 
-/* Signs domain || NUL || msg with a raw signature: Ed25519 gives method "ed25519" and 64
+/* Signs domain || NUL || msg (msg alone when domain is NULL: TUF metadata, a keyring's
+ * canonical JSON) with a raw signature: Ed25519 gives method "ed25519" and 64
  * bytes (verifies with ota_sig_verify); ECDSA P-256 gives "ecdsa-sha2-nistp256" and a DER
  * ECDSA-Sig-Value over SHA-256. sig has room for sig_cap bytes (OTA_OSSKEY_MAX_SIG is
  * enough). The signature is verified with the public key before this returns, so a faulty

@@ -108,9 +108,9 @@ enum ota_status ota_pack_sig_parse_mem(uint8_t sig[OTA_ED25519_SIG_LEN], const v
  * manifest bytes (as ota_pack_digest gives them) before anything is written: one that does not
  * verify is OTA_E_SIGNATURE and nothing is written. Ed25519: 64 bytes; ECDSA P-256: a DER
  * signature over SHA-256; a CA key (alg OTA_KEY_X509_CA, ca set): a DER CMS SignedData whose
- * signer chains to that CA with codeSigning, filed under the signer's key id. Then the package is rewritten like
- * ota_pack_sign does: manifest bytes and payloads unchanged, each payload checked on the way,
- * a signature by the same key replaced; out_path NULL rewrites in_path atomically. */
+ * signer chains to that CA with codeSigning, filed under the signer's key id. Then the package is
+ * rewritten like ota_pack_sign does: manifest bytes and payloads unchanged, each payload checked on
+ * the way, a signature by the same key replaced; out_path NULL rewrites in_path atomically. */
 enum ota_status ota_pack_attach_signature(const char *in_path, const char *out_path,
                                           const uint8_t *sig, size_t sig_len,
                                           const struct ota_pubkey *key,
@@ -162,6 +162,13 @@ enum ota_status ota_pack_keyring_set_threshold(struct ota_keyring *kr, enum ota_
 /* Signs the keyring (its canonical "signed" bytes, as TUF does) with an Ed25519 key. */
 enum ota_status ota_pack_keyring_sign(struct ota_keyring *kr, const struct ota_seckey *key,
                                       struct ota_err *err) OTA_WUR;
+
+/* The same with an OpenSSL key (osslsign.h: a PEM private key or a PKCS#11 key; Ed25519 or
+ * ECDSA P-256): a root key kept in an HSM. */
+struct ota_osskey;
+enum ota_status ota_pack_keyring_sign_oss(struct ota_keyring *kr, struct ota_osskey *key,
+                                          char keyid[OTA_KEYID_HEX_LEN + 1],
+                                          struct ota_err *err) OTA_WUR;
 
 /* Writes the document to path (temporary name, then rename; mode 0644). */
 enum ota_status ota_pack_keyring_write(const struct ota_keyring *kr, const char *path,

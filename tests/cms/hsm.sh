@@ -128,6 +128,18 @@ CHECKS=$((CHECKS + 1))
 expect_exit 2 "not a PKCS#11 URI" "$OTAPACK" sign --pkcs11 "token=otapack-ci" a.ota -o x.ota
 check "nothing written by any refusal" test ! -e x.ota
 
+# ---- a keyring whose root key is the token key: `keyring sign --pkcs11` ---------------------
+need "$OTAPACK" keygen --out rel
+need "$OTAPACK" keyring init -o hsm-root.json --root-key pub.pem --release-key rel.pub
+expect_exit 1 "0 valid signatures" "$OTAPACK" keyring verify hsm-root.json
+run env OTAPACK_PKCS11_PIN=$PIN "$OTAPACK" keyring sign --pkcs11 "$URI" hsm-root.json
+check "keyring sign --pkcs11 exits 0" test "$RC" = 0
+out_has "$KEYID"
+expect_ok "$OTAPACK" keyring verify hsm-root.json
+expect_exit 1 "cannot be loaded" env OTAPACK_PKCS11_PIN=$BADPIN \
+    "$OTAPACK" keyring sign --pkcs11 "$URI" hsm-root.json -o x.json
+check "nothing written by a refused keyring sign" test ! -e x.json
+
 # ---- Ed25519 in a token: softhsm2 2.6.1 makes and uses it, libp11 0.4.12 cannot load it -----
 need softhsm2-util --init-token --free --label otapack-ed --pin "$PIN" --so-pin "$SOPIN"
 need pkcs11-tool --module "$MODULE" --token-label otapack-ed --login --pin "$PIN" \

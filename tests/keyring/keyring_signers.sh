@@ -42,6 +42,10 @@ cms_attach() {
         "$1.p7" "${4:-$(spki_id "$2")}"
 }
 
+# a PEM (ECDSA) root key signs a keyring
+kr init -o kec.json --root-key ec.pub.pem --release-key ed.pub
+kr sign --key ec.pem kec.json
+expect_ok "$OTAPACK" keyring verify kec.json
 kr init -o k1.json --root-key root.pub --release-key "$P/root.pem" --release-key ec.pub.pem
 kr sign --key root.key k1.json
 run "$OTAPACK" keyring show --json k1.json
