@@ -23,6 +23,7 @@
 
 #include "domain.h"
 #include "osskey_int.h"
+#include "secret_file.h"
 #include "otapack/cms.h"
 #include "otapack/codec.h"
 #include "otapack/digest.h"
@@ -121,38 +122,13 @@ enum ota_status ota_osskey_load_pem(struct ota_osskey **key, const char *path, c
                                     size_t pass_len, struct ota_err *err)
 {
     *key = NULL;
-    int fd;
-    enum ota_status rc = ota_fs_open_regular(&fd, AT_FDCWD, path, err);
+    char *buf;
+    size_t got;
+    enum ota_status rc = ota_secret_file_read(&buf, &got, path, "private key", err);
     if (rc)
         return rc;
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        close(fd);
-        return ota_err_sys(err, errno, "%s: cannot stat", path);
-    }
-    if (st.st_mode & 077) {
-        close(fd);
-        return ota_err_set(err, OTA_E_KEY,
-                           "%s: private key is accessible by group or others (mode %04o); "
-                           "run chmod 600",
-                           path, (unsigned)(st.st_mode & 07777));
-    }
-    char *buf = sodium_init() < 0 ? NULL : sodium_malloc(OTA_MAX_KEYFILE_SIZE + 1);
-    if (!buf) {
-        close(fd);
-        return ota_err_set(err, OTA_E_NOMEM, "%s: out of secure memory", path);
-    }
-    size_t got = 0;
-    rc = ota_fs_read_full(fd, buf, OTA_MAX_KEYFILE_SIZE + 1, &got, err);
-    close(fd);
-    if (!rc && got > OTA_MAX_KEYFILE_SIZE)
-        rc = ota_err_set(err, OTA_E_LIMIT, "%s: larger than %u bytes", path, OTA_MAX_KEYFILE_SIZE);
-    else if (!rc)
-        rc = ota_osskey_parse_pem(key, buf, got, pass, pass_len, path, err);
-    else
-        ota_err_prefix(err, "%s", path);
-    sodium_memzero(buf, OTA_MAX_KEYFILE_SIZE + 1);
-    sodium_free(buf);
+    rc = ota_osskey_parse_pem(key, buf, got, pass, pass_len, path, err);
+    ota_secret_file_free(buf);
     return rc;
 }
 

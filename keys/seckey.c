@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "domain.h"
+#include "secret_file.h"
 #include "otapack/codec.h"
 #include "otapack/fsio.h"
 #include "otapack/seckey.h"
@@ -338,10 +339,11 @@ enum ota_status ota_seckey_encrypt_mem(char *line, size_t cap, size_t *len,
     return OTA_OK;
 }
 
-enum ota_status ota_seckey_load_pass(struct ota_seckey **out, const char *path, const char *pass,
-                                     size_t pass_len, struct ota_err *err)
+enum ota_status ota_secret_file_read(char **out, size_t *len, const char *path, const char *what,
+                                     struct ota_err *err)
 {
     *out = NULL;
+    *len = 0;
     int fd;
     enum ota_status rc = ota_fs_open_regular(&fd, AT_FDCWD, path, err);
     if (rc)
@@ -355,9 +357,8 @@ enum ota_status ota_seckey_load_pass(struct ota_seckey **out, const char *path, 
     if (st.st_mode & 077) {
         close(fd);
         return ota_err_set(err, OTA_E_KEY,
-                           "%s: secret key is accessible by group or others (mode %04o); "
-                           "run chmod 600",
-                           path, (unsigned)(st.st_mode & 07777));
+                           "%s: %s is accessible by group or others (mode %04o); run chmod 600",
+                           path, what, (unsigned)(st.st_mode & 07777));
     }
     char *buf = sodium_init() < 0 ? NULL : sodium_malloc(OTA_MAX_KEYFILE_SIZE + 1);
     if (!buf) {
@@ -368,11 +369,38 @@ enum ota_status ota_seckey_load_pass(struct ota_seckey **out, const char *path, 
     rc = ota_fs_read_full(fd, buf, OTA_MAX_KEYFILE_SIZE + 1, &got, err);
     close(fd);
     if (!rc && got > OTA_MAX_KEYFILE_SIZE)
-        rc = ota_err_set(err, OTA_E_KEY, "not an otapack secret key (file too large)");
-    if (!rc)
-        rc = ota_seckey_parse_mem_pass(out, buf, got, pass, pass_len, err);
+        rc = ota_err_set(err, OTA_E_KEY, "%s: not a %s (larger than %u bytes)", path, what,
+                         OTA_MAX_KEYFILE_SIZE);
+    else if (rc)
+        ota_err_prefix(err, "%s", path);
+    if (rc) {
+        ota_secret_file_free(buf);
+        return rc;
+    }
+    *out = buf;
+    *len = got;
+    return OTA_OK;
+}
+
+void ota_secret_file_free(char *buf)
+{
+    if (!buf)
+        return;
     sodium_memzero(buf, OTA_MAX_KEYFILE_SIZE + 1);
     sodium_free(buf);
+}
+
+enum ota_status ota_seckey_load_pass(struct ota_seckey **out, const char *path, const char *pass,
+                                     size_t pass_len, struct ota_err *err)
+{
+    *out = NULL;
+    char *buf;
+    size_t got;
+    enum ota_status rc = ota_secret_file_read(&buf, &got, path, "secret key", err);
+    if (rc)
+        return rc;
+    rc = ota_seckey_parse_mem_pass(out, buf, got, pass, pass_len, err);
+    ota_secret_file_free(buf);
     if (rc)
         ota_err_prefix(err, "%s", path);
     return rc;
