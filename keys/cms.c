@@ -21,24 +21,9 @@
 #include "otapack/cms.h"
 #include "otapack/codec.h"
 #include "otapack/digest.h"
+#include "otapack/x509.h"
 
 #define CMS_PREFIX "CMS signature"
-
-static void subject_line(char *out, size_t outsz, const X509_NAME *n)
-{
-    out[0] = '\0';
-    BIO *b = BIO_new(BIO_s_mem());
-    if (!b)
-        return;
-    X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-    char raw[1024];
-    int len = BIO_read(b, raw, sizeof raw - 1);
-    BIO_free(b);
-    if (len < 0)
-        len = 0;
-    raw[len] = '\0';
-    ota_printable(out, outsz, raw, (size_t)len); /* names come from outside */
-}
 
 /* The key id of a "cms" entry: SHA-256 of the certificate's SubjectPublicKeyInfo, DER, as it
  * is encoded in the certificate. */
@@ -394,7 +379,7 @@ enum ota_status ota_cms_verify(struct ota_cms_result *res, const uint8_t *der, s
 
     if ((rc = spki_keyid(r.signer_keyid, signer, err)))
         goto out;
-    subject_line(r.signer_subject, sizeof r.signer_subject, X509_get_subject_name(signer));
+    ota_x509_name_line(r.signer_subject, sizeof r.signer_subject, X509_get_subject_name(signer));
     *res = r;
     rc = OTA_OK;
 out:

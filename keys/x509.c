@@ -36,7 +36,7 @@ static int64_t asn1_time(const ASN1_TIME *t)
     return v;
 }
 
-static void name_line(char *out, size_t outsz, const X509_NAME *n)
+void ota_x509_name_line(char *out, size_t outsz, const struct X509_name_st *n)
 {
     out[0] = '\0';
     BIO *b = BIO_new(BIO_s_mem());
@@ -68,8 +68,8 @@ static enum ota_status describe(struct ota_cert *c, X509 *x, struct ota_err *err
     if (rc)
         return rc;
     ota_hex_encode(c->fingerprint, c->sha256, OTA_SHA256_LEN);
-    name_line(c->subject, sizeof c->subject, X509_get_subject_name(x));
-    name_line(c->issuer, sizeof c->issuer, X509_get_issuer_name(x));
+    ota_x509_name_line(c->subject, sizeof c->subject, X509_get_subject_name(x));
+    ota_x509_name_line(c->issuer, sizeof c->issuer, X509_get_issuer_name(x));
     c->not_before = asn1_time(X509_get0_notBefore(x));
     c->not_after = asn1_time(X509_get0_notAfter(x));
     /* X509_check_ca: 1 for a v3 CA with basicConstraints CA:TRUE (other values cover
@@ -175,15 +175,16 @@ enum ota_status ota_certs_parse_mem(struct ota_certlist *out, const void *buf, s
             }
             if (strcmp(name, "CERTIFICATE") != 0 && strcmp(name, "TRUSTED CERTIFICATE") != 0) {
                 char shown[64];
-                rc = ota_err_set(err, OTA_E_FORMAT, "%s: a PEM '%s' block where certificates were expected",
-                                 what, ota_printable(shown, sizeof shown, name, 32));
+                rc = ota_err_set(err, OTA_E_FORMAT,
+                                 "%s: a PEM '%s' block where certificates were expected", what,
+                                 ota_printable(shown, sizeof shown, name, 32));
             } else if ((size_t)dl > OTA_MAX_CERT_DER) {
                 rc = ota_err_set(err, OTA_E_LIMIT, "%s: certificate %zu larger than %u bytes", what,
                                  out->n + 1, OTA_MAX_CERT_DER);
             } else {
                 const unsigned char *p = data;
                 X509 *x = !strcmp(name, "CERTIFICATE") ? d2i_X509(NULL, &p, dl)
-                                                        : d2i_X509_AUX(NULL, &p, dl);
+                                                       : d2i_X509_AUX(NULL, &p, dl);
                 if (!x || p != data + dl)
                     rc = ota_err_set(err, OTA_E_FORMAT, "%s: certificate %zu does not parse", what,
                                      out->n + 1);
@@ -249,8 +250,7 @@ void ota_certs_sort(struct ota_certlist *l)
         qsort(l->v, l->n, sizeof l->v[0], by_fp);
 }
 
-enum ota_status ota_cert_pem(char **out, size_t *len, const struct ota_cert *c,
-                             struct ota_err *err)
+enum ota_status ota_cert_pem(char **out, size_t *len, const struct ota_cert *c, struct ota_err *err)
 {
     *out = NULL;
     *len = 0;
@@ -374,8 +374,8 @@ enum ota_status ota_chain_verify(const struct ota_certlist *chain, const struct 
         goto out;
     }
     STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
-    X509 *anchor = path && sk_X509_num(path) > 0 ? sk_X509_value(path, sk_X509_num(path) - 1)
-                                                 : NULL;
+    X509 *anchor =
+        path && sk_X509_num(path) > 0 ? sk_X509_value(path, sk_X509_num(path) - 1) : NULL;
     time_t tt = (time_t)t;
     if (!anchor || X509_cmp_time(X509_get0_notAfter(anchor), &tt) <= 0 ||
         X509_cmp_time(X509_get0_notBefore(anchor), &tt) > 0)

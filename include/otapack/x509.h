@@ -11,24 +11,24 @@
 #include "otapack/digest.h"
 #include "otapack/err.h"
 
-#define OTA_MAX_CERT_DER (16u * 1024u)        /* one certificate, DER bytes */
-#define OTA_MAX_CERTS 1024u                   /* certificates in one bundle or store */
+#define OTA_MAX_CERT_DER (16u * 1024u)           /* one certificate, DER bytes */
+#define OTA_MAX_CERTS 1024u                      /* certificates in one bundle or store */
 #define OTA_MAX_BUNDLE_SIZE (4u * 1024u * 1024u) /* a PEM bundle, bytes */
 
 struct ota_cert {
-    void *x509;                      /* OpenSSL X509 *, owned */
-    uint8_t sha256[OTA_SHA256_LEN];  /* of the DER encoding */
+    void *x509;                     /* OpenSSL X509 *, owned */
+    uint8_t sha256[OTA_SHA256_LEN]; /* of the DER encoding */
     char fingerprint[OTA_SHA256_HEX_LEN];
-    char subject[256];               /* one line, RFC 2253 */
+    char subject[256]; /* one line, RFC 2253 */
     char issuer[256];
-    int64_t not_before, not_after;   /* seconds since the epoch, UTC */
-    int is_ca;                       /* basicConstraints CA:TRUE */
+    int64_t not_before, not_after; /* seconds since the epoch, UTC */
+    int is_ca;                     /* basicConstraints CA:TRUE */
     int self_signed;
-    char key_type[16];               /* "RSA", "EC", "ED25519", ... */
+    char key_type[16]; /* "RSA", "EC", "ED25519", ... */
     int key_bits;
-    char sig_alg[64];                /* e.g. "sha256WithRSAEncryption" */
-    int sha1_signature;              /* signed with SHA-1 (or MD5) */
-    unsigned long subject_hash;      /* what `openssl rehash` names files by */
+    char sig_alg[64];           /* e.g. "sha256WithRSAEncryption" */
+    int sha1_signature;         /* signed with SHA-1 (or MD5) */
+    unsigned long subject_hash; /* what `openssl rehash` names files by */
 };
 
 struct ota_certlist {
@@ -43,8 +43,8 @@ enum ota_status ota_certs_parse_mem(struct ota_certlist *out, const void *buf, s
                                     const char *what, struct ota_err *err) OTA_WUR;
 
 /* Reads and parses a file (regular, not a symlink). */
-enum ota_status ota_certs_load(struct ota_certlist *out, const char *path, struct ota_err *err)
-    OTA_WUR;
+enum ota_status ota_certs_load(struct ota_certlist *out, const char *path,
+                               struct ota_err *err) OTA_WUR;
 
 void ota_certs_free(struct ota_certlist *l);
 
@@ -72,6 +72,11 @@ enum ota_status ota_certs_pem(char **out, size_t *len, const struct ota_certlist
 /* Parses a SHA-256 fingerprint: 64 hex digits in either case, optionally colon-separated
  * pairs (as `openssl x509 -fingerprint -sha256` prints). Returns 0 or -1. */
 int ota_fingerprint_parse(uint8_t out[OTA_SHA256_LEN], const char *s) OTA_WUR;
+
+/* An OpenSSL X509_NAME as one printable line, RFC 2253 (what ota_cert's subject and issuer
+ * hold): names come from outside, so non-printable bytes are escaped. */
+struct X509_name_st;
+void ota_x509_name_line(char *out, size_t outsz, const struct X509_name_st *n);
 
 /* "CN=..., O=... (sha256 ab12cd34...)": how messages name a certificate. */
 void ota_cert_describe(char *out, size_t outsz, const struct ota_cert *c);
