@@ -80,7 +80,8 @@ static void wipe_json_secrets(json_t *root)
         return;
     size_t i;
     json_t *o;
-    json_array_foreach(ops, i, o) {
+    json_array_foreach(ops, i, o)
+    {
         static const char *const secret[] = {"key", "password"};
         for (size_t k = 0; k < 2; k++) {
             json_t *s = json_is_object(o) ? json_object_get(o, secret[k]) : NULL;

@@ -112,26 +112,46 @@ const char *ota_printable(char *out, size_t outsz, const char *s, size_t max)
 const char *ota_strerror(enum ota_status code)
 {
     switch (code) {
-    case OTA_OK: return "success";
-    case OTA_E_USAGE: return "usage error";
-    case OTA_E_IO: return "input/output error";
-    case OTA_E_NOMEM: return "out of memory";
-    case OTA_E_NOSPC: return "no space left on device";
-    case OTA_E_FORMAT: return "malformed input";
-    case OTA_E_LIMIT: return "input exceeds a limit";
-    case OTA_E_SIGNATURE: return "signature check failed";
-    case OTA_E_DIGEST: return "digest mismatch";
-    case OTA_E_PRODUCT: return "wrong product";
-    case OTA_E_EXPIRED: return "expired";
-    case OTA_E_ROLLBACK: return "rollback refused";
-    case OTA_E_STATE: return "device state missing or inconsistent";
-    case OTA_E_NOENT: return "not found";
-    case OTA_E_EXISTS: return "already exists";
-    case OTA_E_KEY: return "bad key";
-    case OTA_E_CRYPTO: return "crypto library failure";
-    case OTA_E_PERM: return "permission denied";
-    case OTA_E_UNSUPPORTED: return "not supported";
-    case OTA_E_BUSY: return "device busy";
+    case OTA_OK:
+        return "success";
+    case OTA_E_USAGE:
+        return "usage error";
+    case OTA_E_IO:
+        return "input/output error";
+    case OTA_E_NOMEM:
+        return "out of memory";
+    case OTA_E_NOSPC:
+        return "no space left on device";
+    case OTA_E_FORMAT:
+        return "malformed input";
+    case OTA_E_LIMIT:
+        return "input exceeds a limit";
+    case OTA_E_SIGNATURE:
+        return "signature check failed";
+    case OTA_E_DIGEST:
+        return "digest mismatch";
+    case OTA_E_PRODUCT:
+        return "wrong product";
+    case OTA_E_EXPIRED:
+        return "expired";
+    case OTA_E_ROLLBACK:
+        return "rollback refused";
+    case OTA_E_STATE:
+        return "device state missing or inconsistent";
+    case OTA_E_NOENT:
+        return "not found";
+    case OTA_E_EXISTS:
+        return "already exists";
+    case OTA_E_KEY:
+        return "bad key";
+    case OTA_E_CRYPTO:
+        return "crypto library failure";
+    case OTA_E_PERM:
+        return "permission denied";
+    case OTA_E_UNSUPPORTED:
+        return "not supported";
+    case OTA_E_BUSY:
+        return "device busy";
     }
     return "unknown error";
 }

@@ -30,7 +30,8 @@ enum ota_status ota_json_only_keys(const json_t *obj, const char *const *allowed
 {
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         (void)v;
         int ok = 0;
         for (const char *const *a = allowed; *a; a++)

@@ -120,14 +120,12 @@ enum ota_status ota_manifest_validate(const struct ota_manifest *m, struct ota_e
                 return ota_err_set(err, OTA_E_FORMAT, "manifest: payload '%s' listed twice",
                                    p->name);
         if (!type_valid(p->type))
-            return ota_err_set(err, OTA_E_FORMAT, "manifest: payload '%s': invalid type",
-                               p->name);
+            return ota_err_set(err, OTA_E_FORMAT, "manifest: payload '%s': invalid type", p->name);
         if (p->size > OTA_MAX_PAYLOAD_SIZE || p->raw_size > OTA_MAX_PAYLOAD_SIZE)
             return ota_err_set(err, OTA_E_LIMIT, "manifest: payload '%s': larger than %llu bytes",
                                p->name, (unsigned long long)OTA_MAX_PAYLOAD_SIZE);
         if (p->compression == OTA_COMP_NONE &&
-            (p->size != p->raw_size ||
-             memcmp(p->sha256, p->raw_sha256, OTA_SHA256_LEN) != 0))
+            (p->size != p->raw_size || memcmp(p->sha256, p->raw_sha256, OTA_SHA256_LEN) != 0))
             return ota_err_set(err, OTA_E_FORMAT,
                                "manifest: payload '%s': uncompressed but stored and uncompressed "
                                "size or sha256 differ",
@@ -157,17 +155,17 @@ static enum ota_status get_digest(uint8_t out[OTA_SHA256_LEN], const json_t *obj
     if (rc)
         return rc;
     if (ota_hex_decode(out, OTA_SHA256_LEN, hex) != 0)
-        return ota_err_set(err, OTA_E_FORMAT, "%s: field '%s' is not 64 lowercase hex digits",
-                           what, key);
+        return ota_err_set(err, OTA_E_FORMAT, "%s: field '%s' is not 64 lowercase hex digits", what,
+                           key);
     return OTA_OK;
 }
 
 static enum ota_status parse_payload(struct ota_payload *p, const json_t *o, size_t idx,
                                      struct ota_err *err)
 {
-    static const char *const keys[] = {"name",   "type",   "compression", "size",
-                                       "sha256", "uncompressed_size", "uncompressed_sha256",
-                                       NULL};
+    static const char *const keys[] = {
+        "name", "type", "compression", "size", "sha256", "uncompressed_size", "uncompressed_sha256",
+        NULL};
     char what[48];
     snprintf(what, sizeof what, "manifest: payload %zu", idx);
     if (!json_is_object(o))
@@ -194,8 +192,8 @@ static enum ota_status parse_payload(struct ota_payload *p, const json_t *o, siz
     if (!rc)
         rc = get_digest(p->sha256, o, "sha256", what, err);
     if (!rc)
-        rc = ota_json_get_u64(&p->raw_size, OTA_MAX_PAYLOAD_SIZE, o, "uncompressed_size", what,
-                              err);
+        rc =
+            ota_json_get_u64(&p->raw_size, OTA_MAX_PAYLOAD_SIZE, o, "uncompressed_size", what, err);
     if (!rc)
         rc = get_digest(p->raw_sha256, o, "uncompressed_sha256", what, err);
     return rc;
@@ -203,9 +201,9 @@ static enum ota_status parse_payload(struct ota_payload *p, const json_t *o, siz
 
 static enum ota_status parse_obj(struct ota_manifest *m, const json_t *root, struct ota_err *err)
 {
-    static const char *const keys[] = {"format",   "product", "hardware", "version",
-                                       "security_version", "created", "expires", "payloads",
-                                       "allow_lockout", NULL};
+    static const char *const keys[] = {"format",           "product", "hardware", "version",
+                                       "security_version", "created", "expires",  "payloads",
+                                       "allow_lockout",    NULL};
     uint64_t u;
     enum ota_status rc = ota_json_only_keys(root, keys, "manifest", err);
     if (rc)
@@ -230,7 +228,8 @@ static enum ota_status parse_obj(struct ota_manifest *m, const json_t *root, str
     json_t *al = json_object_get(root, "allow_lockout");
     if (al) {
         if (!json_is_true(al)) /* present only as true: one spelling per meaning */
-            return ota_err_set(err, OTA_E_FORMAT, "manifest: 'allow_lockout' must be true if present");
+            return ota_err_set(err, OTA_E_FORMAT,
+                               "manifest: 'allow_lockout' must be true if present");
         m->allow_lockout = 1;
     }
     json_t *hw = json_object_get(root, "hardware");

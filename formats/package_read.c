@@ -82,19 +82,32 @@ static int parse_octal(uint64_t *out, const uint8_t *f, size_t n)
 static const char *typeflag_name(uint8_t t)
 {
     switch (t) {
-    case '1': return "a hard link";
-    case '2': return "a symbolic link";
-    case '3': return "a character device";
-    case '4': return "a block device";
-    case '5': return "a directory";
-    case '6': return "a FIFO";
-    case '7': return "a contiguous file";
-    case 'x': return "a pax extended header";
-    case 'g': return "a pax global header";
-    case 'L': return "a GNU long name";
-    case 'K': return "a GNU long link name";
-    case 'S': return "a GNU sparse file";
-    default: return "an unknown entry type";
+    case '1':
+        return "a hard link";
+    case '2':
+        return "a symbolic link";
+    case '3':
+        return "a character device";
+    case '4':
+        return "a block device";
+    case '5':
+        return "a directory";
+    case '6':
+        return "a FIFO";
+    case '7':
+        return "a contiguous file";
+    case 'x':
+        return "a pax extended header";
+    case 'g':
+        return "a pax global header";
+    case 'L':
+        return "a GNU long name";
+    case 'K':
+        return "a GNU long link name";
+    case 'S':
+        return "a GNU sparse file";
+    default:
+        return "an unknown entry type";
     }
 }
 
@@ -139,7 +152,10 @@ static int shadow_header(struct ota_pkg_reader *r)
         snprintf(msg, sizeof msg, "tar header '%s': checksum mismatch", r->sh_name);
         return shadow_fail(r, OTA_E_FORMAT, msg, r->hdr_offset);
     }
-    if (memcmp(h + 257, "ustar\0" "00", 8) != 0) {
+    if (memcmp(h + 257,
+               "ustar\0"
+               "00",
+               8) != 0) {
         snprintf(msg, sizeof msg, "tar header '%s': not a POSIX ustar header", r->sh_name);
         return shadow_fail(r, OTA_E_FORMAT, msg, r->hdr_offset);
     }
@@ -152,7 +168,8 @@ static int shadow_header(struct ota_pkg_reader *r)
     size_t nl = strnlen((const char *)h, 100);
     for (size_t k = nl; k < 100; k++)
         if (h[k]) {
-            snprintf(msg, sizeof msg, "tar header '%s': bytes after the end of the name", r->sh_name);
+            snprintf(msg, sizeof msg, "tar header '%s': bytes after the end of the name",
+                     r->sh_name);
             return shadow_fail(r, OTA_E_FORMAT, msg, r->hdr_offset);
         }
     for (size_t k = 157; k < 257; k++)
@@ -230,13 +247,11 @@ static int shadow_feed(struct ota_pkg_reader *r, const uint8_t *p, size_t n)
                     return shadow_fail(r, OTA_E_FORMAT,
                                        "data after a zero block: broken end-of-archive marker",
                                        base + i);
-                return shadow_fail(r, OTA_E_FORMAT, "trailing data after end-of-archive",
-                                   base + i);
+                return shadow_fail(r, OTA_E_FORMAT, "trailing data after end-of-archive", base + i);
             }
             i++;
             if (++r->tail > OTA_MAX_TAR_TAIL + 2 * TAR_BLOCK)
-                return shadow_fail(r, OTA_E_LIMIT, "too many bytes after end-of-archive",
-                                   base + i);
+                return shadow_fail(r, OTA_E_LIMIT, "too many bytes after end-of-archive", base + i);
             break;
         }
     }
@@ -555,8 +570,8 @@ static enum ota_status inflate_chunk(struct stream *s, const uint8_t *in, size_t
     s->zs.avail_in = (uInt)len;
     do {
         if (s->z_end)
-            return ota_err_set(err, OTA_E_FORMAT, "payload '%s': data after the end of its zlib stream",
-                               s->p->name);
+            return ota_err_set(err, OTA_E_FORMAT,
+                               "payload '%s': data after the end of its zlib stream", s->p->name);
         /* Ask for at most one byte more than the declared size allows, so that a stream that
          * inflates past it is caught without ever producing the excess. */
         uint64_t room = s->p->raw_size - s->raw_count;
@@ -577,8 +592,8 @@ static enum ota_status inflate_chunk(struct stream *s, const uint8_t *in, size_t
         if (rc)
             return rc;
         if (s->z_end && s->zs.avail_in > 0)
-            return ota_err_set(err, OTA_E_FORMAT, "payload '%s': data after the end of its zlib stream",
-                               s->p->name);
+            return ota_err_set(err, OTA_E_FORMAT,
+                               "payload '%s': data after the end of its zlib stream", s->p->name);
     } while (!s->z_end && (s->zs.avail_in > 0 || s->zs.avail_out == 0));
     /* after the end of the stream, input left in this chunk was caught above, and input in
      * a later chunk is caught at the top of the loop */
@@ -602,10 +617,9 @@ enum ota_status ota_pkg_reader_payload(struct ota_pkg_reader *r, const struct ot
     if (strcmp(name, p->name) != 0)
         return unexpected_entry(m, idx, name, err);
     if ((uint64_t)archive_entry_size(e) != p->size)
-        return ota_err_set(err, OTA_E_DIGEST,
-                           "payload '%s': archive holds %llu bytes, manifest declares %llu",
-                           p->name, (unsigned long long)archive_entry_size(e),
-                           (unsigned long long)p->size);
+        return ota_err_set(
+            err, OTA_E_DIGEST, "payload '%s': archive holds %llu bytes, manifest declares %llu",
+            p->name, (unsigned long long)archive_entry_size(e), (unsigned long long)p->size);
 
     struct stream s = {.r = r, .p = p, .sink = kind == OTA_SINK_RAW ? sink : NULL, .ctx = ctx};
     struct ota_sha256 *stored_sha = NULL;
@@ -656,15 +670,13 @@ enum ota_status ota_pkg_reader_payload(struct ota_pkg_reader *r, const struct ot
     if (s.raw_count != p->raw_size) {
         rc = ota_err_set(err, OTA_E_DIGEST,
                          "payload '%s': decompresses to %llu bytes, manifest declares %llu",
-                         p->name, (unsigned long long)s.raw_count,
-                         (unsigned long long)p->raw_size);
+                         p->name, (unsigned long long)s.raw_count, (unsigned long long)p->raw_size);
         goto out;
     }
     if (s.z_live && (rc = ota_sha256_final(s.raw_sha, d, err)))
         goto out;
     if (!ota_digest_equal(d, p->raw_sha256, OTA_SHA256_LEN)) {
-        rc = ota_err_set(err, OTA_E_DIGEST, "payload '%s': uncompressed sha256 mismatch",
-                         p->name);
+        rc = ota_err_set(err, OTA_E_DIGEST, "payload '%s': uncompressed sha256 mismatch", p->name);
         goto out;
     }
     r->next_payload++;

@@ -52,8 +52,7 @@ enum ota_status ota_pack_rewrite(const char *in_path, const char *out_path,
         (rc = ota_pkg_writer_entry_mem(out.w, OTA_SIGBLOCK_ENTRY, sjson, slen, err)))
         goto done;
     for (size_t i = 0; i < m.n_payloads; i++) {
-        if ((rc = ota_pkg_writer_entry_begin(out.w, m.payloads[i].name, m.payloads[i].size,
-                                             err)) ||
+        if ((rc = ota_pkg_writer_entry_begin(out.w, m.payloads[i].name, m.payloads[i].size, err)) ||
             (rc = ota_pkg_reader_payload(r, &m, i, OTA_SINK_STORED, to_writer, out.w, err)) ||
             (rc = ota_pkg_writer_entry_end(out.w, err)))
             goto done;

@@ -496,7 +496,8 @@ static void wipe_json_keys(json_t *root)
     json_t *e;
     if (!json_is_array(a))
         return;
-    json_array_foreach(a, i, e) {
+    json_array_foreach(a, i, e)
+    {
         json_t *k = json_is_object(e) ? json_object_get(e, "key") : NULL;
         if (json_is_string(k))
             OPENSSL_cleanse((char *)json_string_value(k), json_string_length(k));

@@ -61,8 +61,8 @@ enum ota_status ota_slot_open(struct ota_slot_writer **out, const char *path, ui
         }
         if (size > cap) {
             ota_slot_free(w);
-            return ota_err_set(err, OTA_E_NOSPC, "slot %s: image of %llu bytes exceeds %llu",
-                               path, (unsigned long long)size, (unsigned long long)cap);
+            return ota_err_set(err, OTA_E_NOSPC, "slot %s: image of %llu bytes exceeds %llu", path,
+                               (unsigned long long)size, (unsigned long long)cap);
         }
     } else if (!S_ISREG(st.st_mode)) {
         ota_slot_free(w);

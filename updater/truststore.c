@@ -208,8 +208,9 @@ enum ota_status ota_trust_apply(struct ota_certlist *result, struct ota_certlist
             }
             /* a chain the store cannot anchor is not kept: it would refuse every later
              * package; the next one that matters declares the new chain */
-            warn(w, "trust: allowed by --allow-lockout; no server chain is recorded from now on: "
-                    "the new trust store does not anchor ",
+            warn(w,
+                 "trust: allowed by --allow-lockout; no server chain is recorded from now on: "
+                 "the new trust store does not anchor ",
                  d);
         } else if ((rc = copy_list(chain_out, chain, err))) {
             goto fail;

@@ -21,26 +21,26 @@
 
 /* Values are part of the C API: never renumber, only append. */
 enum ota_status {
-    OTA_OK = 0,           /* success */
-    OTA_E_USAGE = 1,      /* the caller asked for something malformed (bad flag, bad argument) */
-    OTA_E_IO = 2,         /* a system call failed: read, write, fsync, rename, ... */
-    OTA_E_NOMEM = 3,      /* out of memory */
-    OTA_E_NOSPC = 4,      /* not enough space on the device */
-    OTA_E_FORMAT = 5,     /* input is malformed, corrupt or hostile */
-    OTA_E_LIMIT = 6,      /* input exceeds a hard limit of the format */
-    OTA_E_SIGNATURE = 7,  /* no valid signature, or a signature that does not verify */
-    OTA_E_DIGEST = 8,     /* a payload's size or SHA-256 does not match the manifest */
-    OTA_E_PRODUCT = 9,    /* package is for another product or hardware revision */
-    OTA_E_EXPIRED = 10,   /* package or metadata has expired */
-    OTA_E_ROLLBACK = 11,  /* security version not newer than the installed one */
-    OTA_E_STATE = 12,     /* device state is missing, not initialised, or inconsistent */
-    OTA_E_NOENT = 13,     /* a named thing does not exist */
-    OTA_E_EXISTS = 14,    /* a named thing already exists */
-    OTA_E_KEY = 15,       /* a key file is malformed or of the wrong kind */
-    OTA_E_CRYPTO = 16,    /* the crypto library failed internally */
-    OTA_E_PERM = 17,      /* permission denied by the system */
+    OTA_OK = 0,             /* success */
+    OTA_E_USAGE = 1,        /* the caller asked for something malformed (bad flag, bad argument) */
+    OTA_E_IO = 2,           /* a system call failed: read, write, fsync, rename, ... */
+    OTA_E_NOMEM = 3,        /* out of memory */
+    OTA_E_NOSPC = 4,        /* not enough space on the device */
+    OTA_E_FORMAT = 5,       /* input is malformed, corrupt or hostile */
+    OTA_E_LIMIT = 6,        /* input exceeds a hard limit of the format */
+    OTA_E_SIGNATURE = 7,    /* no valid signature, or a signature that does not verify */
+    OTA_E_DIGEST = 8,       /* a payload's size or SHA-256 does not match the manifest */
+    OTA_E_PRODUCT = 9,      /* package is for another product or hardware revision */
+    OTA_E_EXPIRED = 10,     /* package or metadata has expired */
+    OTA_E_ROLLBACK = 11,    /* security version not newer than the installed one */
+    OTA_E_STATE = 12,       /* device state is missing, not initialised, or inconsistent */
+    OTA_E_NOENT = 13,       /* a named thing does not exist */
+    OTA_E_EXISTS = 14,      /* a named thing already exists */
+    OTA_E_KEY = 15,         /* a key file is malformed or of the wrong kind */
+    OTA_E_CRYPTO = 16,      /* the crypto library failed internally */
+    OTA_E_PERM = 17,        /* permission denied by the system */
     OTA_E_UNSUPPORTED = 18, /* valid input that this version does not support */
-    OTA_E_BUSY = 19,      /* another otaupdate holds the device lock */
+    OTA_E_BUSY = 19,        /* another otaupdate holds the device lock */
 };
 
 #define OTA_ERR_MSG_MAX 512
@@ -59,8 +59,7 @@ enum ota_status ota_err_set(struct ota_err *err, enum ota_status code, const cha
     OTA_PRINTF(3, 4);
 
 /* Like ota_err_set, appending ": strerror(errnum)". */
-enum ota_status ota_err_sys(struct ota_err *err, int errnum, const char *fmt, ...)
-    OTA_PRINTF(3, 4);
+enum ota_status ota_err_sys(struct ota_err *err, int errnum, const char *fmt, ...) OTA_PRINTF(3, 4);
 
 /* Prefixes the current message with "<context>: ". Returns err->code. */
 enum ota_status ota_err_prefix(struct ota_err *err, const char *fmt, ...) OTA_PRINTF(2, 3);

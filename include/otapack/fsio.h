@@ -15,17 +15,17 @@
 #include "otapack/err.h"
 
 /* Opens an existing regular file read-only (O_NOFOLLOW, fstat says S_ISREG). */
-enum ota_status ota_fs_open_regular(int *fd, int dirfd, const char *path, struct ota_err *err)
-    OTA_WUR;
+enum ota_status ota_fs_open_regular(int *fd, int dirfd, const char *path,
+                                    struct ota_err *err) OTA_WUR;
 
 /* Reads at most max bytes of a regular file into a malloc'd, NUL-terminated buffer. A file
  * larger than max is OTA_E_LIMIT. */
-enum ota_status ota_fs_read_small(char **buf, size_t *len, int dirfd, const char *path,
-                                  size_t max, struct ota_err *err) OTA_WUR;
+enum ota_status ota_fs_read_small(char **buf, size_t *len, int dirfd, const char *path, size_t max,
+                                  struct ota_err *err) OTA_WUR;
 
 /* Reads up to len bytes, retrying on EINTR and short reads; *got < len only at end of file. */
-enum ota_status ota_fs_read_full(int fd, void *buf, size_t len, size_t *got, struct ota_err *err)
-    OTA_WUR;
+enum ota_status ota_fs_read_full(int fd, void *buf, size_t len, size_t *got,
+                                 struct ota_err *err) OTA_WUR;
 
 /* Writes all len bytes, retrying on EINTR and short writes. what names the file in errors. */
 enum ota_status ota_fs_write_all(int fd, const void *buf, size_t len, const char *what,
@@ -34,9 +34,9 @@ enum ota_status ota_fs_write_all(int fd, const void *buf, size_t len, const char
 /* A file being written under a temporary name, committed by ota_fs_tmp_commit. */
 struct ota_tmpfile {
     int fd;
-    int dirfd;          /* not owned */
-    char name[256];     /* final name */
-    char tmpname[288];  /* temporary name in the same folder */
+    int dirfd;         /* not owned */
+    char name[256];    /* final name */
+    char tmpname[288]; /* temporary name in the same folder */
 };
 
 /* Creates dirfd/.<name>.tmp.<pid> exclusively with the given mode. */

@@ -32,9 +32,9 @@ struct ota_payload {
     char name[OTA_MAX_NAME_LEN + 1];
     char type[OTA_MAX_TYPE_LEN + 1]; /* "image", ...; the updater's handler table decides */
     enum ota_compression compression;
-    uint64_t size;                   /* stored bytes in the archive */
-    uint8_t sha256[OTA_SHA256_LEN];  /* of the stored bytes */
-    uint64_t raw_size;               /* after decompression */
+    uint64_t size;                  /* stored bytes in the archive */
+    uint8_t sha256[OTA_SHA256_LEN]; /* of the stored bytes */
+    uint64_t raw_size;              /* after decompression */
     uint8_t raw_sha256[OTA_SHA256_LEN];
 };
 

@@ -64,9 +64,9 @@ static int point(void)
     return 0;
 }
 
-#define REAL(ret, name, ...)                                                                   \
-    static ret (*real_##name)(__VA_ARGS__);                                                    \
-    if (!real_##name)                                                                          \
+#define REAL(ret, name, ...)                                                                       \
+    static ret (*real_##name)(__VA_ARGS__);                                                        \
+    if (!real_##name)                                                                              \
         real_##name = (ret(*)(__VA_ARGS__))dlsym(RTLD_NEXT, #name);
 
 ssize_t write(int fd, const void *buf, size_t n)

@@ -50,7 +50,7 @@
  * independent XSalsa20-Poly1305). */
 #define KAT_PASS "otapack test vector"
 #define KAT_LINE                                                                                   \
-    "otapack-seckey-v1 ed25519-encrypted argon2id13 0000000000000001 0000000000002000 "           \
+    "otapack-seckey-v1 ed25519-encrypted argon2id13 0000000000000001 0000000000002000 "            \
     "000102030405060708090a0b0c0d0e0f 101112131415161718191a1b1c1d1e1f2021222324252627 "           \
     "63f2f134e659b61fd55e2d95f1daaf15c6d3a4dd0e161c2adc588c6e286d7a801d7cbfbaf44c7595041f56ab99f5" \
     "1b14"
@@ -101,9 +101,9 @@ static void encrypt_cheap(char line[LINE + 2], const struct ota_seckey *sk, cons
 {
     struct ota_err err = {0};
     size_t len = 0;
-    check_status(ota_seckey_encrypt_mem(line, LINE + 2, &len, sk, pass, strlen(pass), 1, 8192,
-                                        &err),
-                 OTA_OK, &err);
+    check_status(
+        ota_seckey_encrypt_mem(line, LINE + 2, &len, sk, pass, strlen(pass), 1, 8192, &err), OTA_OK,
+        &err);
     assert_int_equal(len, LINE + 1);
     assert_int_equal(strlen(line), LINE + 1);
 }
@@ -138,9 +138,9 @@ static void signs_as(const struct ota_seckey *sk, const struct ota_pubkey *pk)
 {
     struct ota_err err = {0};
     uint8_t sig[OTA_ED25519_SIG_LEN];
-    check_status(ota_seckey_sign(sig, OTA_DOMAIN_MANIFEST, (const uint8_t *)doc, sizeof doc - 1,
-                                 sk, &err),
-                 OTA_OK, &err);
+    check_status(
+        ota_seckey_sign(sig, OTA_DOMAIN_MANIFEST, (const uint8_t *)doc, sizeof doc - 1, sk, &err),
+        OTA_OK, &err);
     assert_int_equal(ota_sig_verify(sig, sizeof sig, OTA_DOMAIN_MANIFEST, (const uint8_t *)doc,
                                     sizeof doc - 1, pk),
                      0);
@@ -328,8 +328,7 @@ static void wrong_passphrase_fails(void **state)
         "correct horse battery stapl",   /* a prefix */
         "correct horse battery staple ", /* one byte more */
         "Correct horse battery staple",  /* case */
-        "correct horse battery staple\n",
-        "",
+        "correct horse battery staple\n", "",
     };
     struct ota_err err;
     for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
@@ -362,8 +361,8 @@ static void damaged_salt_nonce_box_fail(void **state)
                 enum ota_status rc =
                     ota_seckey_parse_mem_pass(&got, bad, LINE + 1, PASS, strlen(PASS), &err);
                 if (rc != OTA_E_KEY || got || strcmp(err.msg, WRONG_MSG) != 0)
-                    fail_msg("%s byte %zu bit %u: status %d, key %p, message '%s'",
-                             regions[r].name, i, bit, rc, (void *)got, err.msg);
+                    fail_msg("%s byte %zu bit %u: status %d, key %p, message '%s'", regions[r].name,
+                             i, bit, rc, (void *)got, err.msg);
                 tried++;
             }
         }
