@@ -59,8 +59,8 @@ static enum ota_status add_key_file(struct ota_keyring_doc *d, size_t *idx, enum
     char *buf;
     size_t len;
     enum ota_status rc = ota_fs_read_small(&buf, &len, AT_FDCWD, path, OTA_MAX_KEYVAL_LEN, err);
-    if (rc)
-        return ota_err_prefix(err, "%s", path);
+    if (rc) /* the message names the file */
+        return rc;
     char id[OTA_KEYID_HEX_LEN + 1], *value = NULL, hex[2 * OTA_ED25519_PK_LEN + 1];
     const char *type, *scheme, *valname = "public";
     struct ota_pubkey k;

@@ -254,9 +254,11 @@ int ota_cli_keyring(int argc, char **argv)
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        if (argc < 2)
-            return usage("",
-                         "expected init, add-key, remove-key, set-threshold, sign, show or verify");
+        if (argc < 2) {
+            fprintf(stderr, PROG ": expected init, add-key, remove-key, set-threshold, sign, "
+                                 "show or verify (see 'otapack keyring --help')\n");
+            return 2;
+        }
         return fputs(HELP_KEYRING, stdout), 0;
     }
     const char *verb = argv[1];

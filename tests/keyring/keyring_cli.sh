@@ -216,6 +216,10 @@ expect_exit 1 "keyring v1: 0 valid signatures by the root keys of v0" \
     "$OTAUPDATE" --root flatdev2 install fp2.ota
 
 # ---- usage --------------------------------------------------------------------------------
+expect_exit 2 "expected init, add-key" "$OTAPACK" keyring
+expect_exit 1 "missing.pub: no such file" "$OTAPACK" keyring init -o x.json \
+    --root-key missing.pub --release-key rel1.pub
+check "a refused keyring init writes nothing" test ! -e x.json
 expect_exit 2 "--role" "$OTAPACK" keyring add-key --role admin rel1.pub v1.json
 expect_exit 2 "passphrase" "$OTAPACK" keyring sign --key root1.key --passphrase x v1.json
 expect_exit 2 "leaves the root role 0 keys" "$OTAPACK" keyring remove-key --role root \
