@@ -390,12 +390,24 @@ static int cmd_install(const char *root, int argc, char **argv)
 }
 
 /* The keyring has expired by the trusted time: the later of the clock and the floor. */
-static int keyring_expired(const struct ota_device_status *st)
+static int64_t trusted_now(const struct ota_device_status *st)
 {
     int64_t now = (int64_t)time(NULL);
-    if (st->time_floor > now)
-        now = st->time_floor;
-    return st->keyring_version && now >= st->keyring_expires;
+    return st->time_floor > now ? st->time_floor : now;
+}
+
+static int keyring_expired(const struct ota_device_status *st)
+{
+    return st->keyring_version && trusted_now(st) >= st->keyring_expires;
+}
+
+/* Whole days until the keyring expires (0 once expired; -1 for version 0, which never does). */
+static long long keyring_days_left(const struct ota_device_status *st)
+{
+    if (!st->keyring_version)
+        return -1;
+    int64_t left = st->keyring_expires - trusted_now(st);
+    return left > 0 ? (long long)(left / 86400) : 0;
 }
 
 static int status_json(const struct ota_device_status *st)
@@ -523,10 +535,13 @@ static void status_text(const struct ota_device_status *st)
                st->slots[i].path);
     if (st->keyring_version) {
         ota_time_format(t, st->keyring_expires);
-        printf("keyring:           version %llu, expires %s%s",
-               (unsigned long long)st->keyring_version, t,
-               keyring_expired(st) ? " (EXPIRED: only a package with a newer keyring installs)"
-                                   : "");
+        printf("keyring:           version %llu, expires %s",
+               (unsigned long long)st->keyring_version, t);
+        if (keyring_expired(st))
+            printf(" (EXPIRED: only a package with a newer keyring installs)");
+        else
+            printf(" (in %lld day%s)", keyring_days_left(st),
+                   keyring_days_left(st) == 1 ? "" : "s");
         if (st->keyring_confirmed_version != st->keyring_version)
             printf(" (pending; confirmed: version %llu)",
                    (unsigned long long)st->keyring_confirmed_version);

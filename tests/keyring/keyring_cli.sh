@@ -136,6 +136,7 @@ eq "keyring confirmed" "$(jget "$OUT" 'j["keyring"]["confirmed_version"]')" 3
 check "keys/root.json is v3" [ "$(jget dev/var/lib/otapack/keys/root.json 'j["signed"]["version"]')" = 3 ]
 run "$OTAUPDATE" --root dev status
 out_has "keyring:           version 3"
+out_has "days)" # "expires ... (in 364 days)"
 
 # ---- after the rotation -------------------------------------------------------------------
 snapshot dev >before
