@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "airgap_cli.h"
+#include "cli.h"
 #include "otapack/codec.h"
 #include "otapack/digest.h"
 #include "otapack/fsio.h"
@@ -120,18 +121,6 @@ static const char HELP_ATTACH[] =
     "    printf 'otapack-pubkey-v1 ed25519 %s\\n' \"$(openssl pkey -in release.pem -pubout \\\n"
     "        -outform DER | tail -c 32 | od -An -v -tx1 | tr -d ' \\n')\" >release.pub\n";
 
-static int fail(const char *prog, const struct ota_err *err)
-{
-    fprintf(stderr, "%s: %s\n", prog, err->msg[0] ? err->msg : ota_strerror(err->code));
-    return ota_exit_code(err->code);
-}
-
-static int usage(const char *verb, const char *msg)
-{
-    fprintf(stderr, "otapack %s: %s (see 'otapack %s --help')\n", verb, msg, verb);
-    return 2;
-}
-
 /* The signer for attach-signature: an otapack .pub (Ed25519), a PEM public key (ECDSA P-256
  * or Ed25519), or a PEM CA certificate (for a CMS signature; ca keeps it). */
 static enum ota_status load_signer(struct ota_pubkey *key, struct ota_certlist *ca,
@@ -209,44 +198,44 @@ int ota_cli_digest(int argc, char **argv)
         else if (c == OPT_HELP)
             return fputs(HELP_DIGEST, stdout), 0;
         else
-            return usage("digest", "unknown option");
+            return ota_cli_usage("digest", "unknown option");
     }
     if (optind + 1 != argc)
-        return usage("digest", "expected one package");
+        return ota_cli_usage("digest", "expected one package");
     const char *pkg = argv[optind];
     struct ota_err err;
     ota_err_clear(&err);
     int fd = STDIN_FILENO;
     if (strcmp(pkg, "-") != 0 && ota_fs_open_regular(&fd, AT_FDCWD, pkg, &err))
-        return fail(prog, &err);
+        return ota_cli_fail(prog, &err);
     int ret = 0;
     uint8_t *msg = NULL;
     size_t len = 0;
     uint8_t sum[OTA_SHA256_LEN];
     char line[OTA_SHA256_HEX_LEN + 1];
     if (out && same_file(fd, out)) {
-        ret = usage("digest", "-o: names the package itself");
+        ret = ota_cli_usage("digest", "-o: names the package itself");
         goto done;
     }
     if (ota_pack_digest(&msg, &len, fd, &err)) {
         ota_err_prefix(&err, "%s", pkg);
-        ret = fail(prog, &err);
+        ret = ota_cli_fail(prog, &err);
         goto done;
     }
     if (ota_sha256_mem(sum, msg, len, &err)) {
-        ret = fail(prog, &err);
+        ret = ota_cli_fail(prog, &err);
         goto done;
     }
     ota_hex_encode(line, sum, sizeof sum);
     if (hex) {
         strcat(line, "\n");
         if (write_out(out, line, strlen(line), &err)) {
-            ret = fail(prog, &err);
+            ret = ota_cli_fail(prog, &err);
             goto done;
         }
         line[OTA_SHA256_HEX_LEN - 1] = '\0';
     } else if (write_out(out, msg, len, &err)) {
-        ret = fail(prog, &err);
+        ret = ota_cli_fail(prog, &err);
         goto done;
     }
     if (out && hex)
@@ -274,25 +263,27 @@ int ota_cli_attach_signature(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "p:o:h", opts, NULL)) != -1) {
         if (c == 'p') {
             if (pub)
-                return usage("attach-signature", "--pub: one key (a signature is by one key)");
+                return ota_cli_usage("attach-signature",
+                                     "--pub: one key (a signature is by one key)");
             pub = optarg;
         } else if (c == 'o') {
             out = optarg;
         } else if (c == OPT_HELP) {
             return fputs(HELP_ATTACH, stdout), 0;
         } else {
-            return usage("attach-signature", "unknown option");
+            return ota_cli_usage("attach-signature", "unknown option");
         }
     }
     if (optind + 2 != argc || !pub)
-        return usage("attach-signature", "expected --pub PREFIX.pub, a package and a signature");
+        return ota_cli_usage("attach-signature",
+                             "expected --pub PREFIX.pub, a package and a signature");
     const char *pkg = argv[optind], *sigpath = argv[optind + 1];
     struct ota_err err;
     ota_err_clear(&err);
     struct ota_pubkey key;
     struct ota_certlist ca = {0, NULL};
     if (load_signer(&key, &ca, pub, &err))
-        return fail(prog, &err);
+        return ota_cli_fail(prog, &err);
     char *buf;
     size_t len;
     uint8_t ed[OTA_ED25519_SIG_LEN];
@@ -312,7 +303,7 @@ int ota_cli_attach_signature(int argc, char **argv)
     free(buf);
     ota_certs_free(&ca);
     if (rc)
-        return fail(prog, &err);
+        return ota_cli_fail(prog, &err);
     if (key.alg == OTA_KEY_X509_CA)
         printf("attached a CMS signature (signer chains to %s) to %s\n", pub, out ? out : pkg);
     else

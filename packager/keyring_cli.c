@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "keyring_cli.h"
 #include "sign_oss_cli.h"
 #include "otapack/codec.h"
@@ -107,12 +108,6 @@ static const char HELP_KEYRING[] =
     "    otapack keyring sign --key offline2.key root-v2.json\n"
     "    otapack keyring verify --previous root.json root-v2.json\n"
     "    otapack build ... --keyring root-v2.json --key ci2.key -o app-2.0.ota\n";
-
-static int fail(const struct ota_err *err)
-{
-    fprintf(stderr, "otapack: %s\n", err->msg[0] ? err->msg : ota_strerror(err->code));
-    return ota_exit_code(err->code);
-}
 
 static int usage(const char *verb, const char *msg)
 {
@@ -461,6 +456,6 @@ int ota_cli_keyring(int argc, char **argv)
     ota_keyring_free(kr);
     ota_keyring_free(old);
     if (rc)
-        return fail(&err);
+        return ota_cli_fail("otapack", &err);
     return code;
 }

@@ -18,6 +18,7 @@
 #include "otapack/packager.h"
 #include "otapack/x509.h"
 #include "airgap_cli.h"
+#include "cli.h"
 #include "keyring_cli.h"
 #include "sign_oss_cli.h"
 
@@ -314,23 +315,11 @@ static const char HELP_INSPECT[] =
     "             'certificates' (each with 'sha256', 'subject', 'issuer', 'not_before',\n"
     "             'not_after'); 'keyrings' (each with 'version' and 'expires')\n";
 
-static int fail(const struct ota_err *err)
-{
-    fprintf(stderr, PROG ": %s\n", err->msg[0] ? err->msg : ota_strerror(err->code));
-    return ota_exit_code(err->code);
-}
-
-static int usage(const char *verb, const char *msg)
-{
-    fprintf(stderr, PROG " %s: %s (see 'otapack %s --help')\n", verb, msg, verb);
-    return 2;
-}
-
 static int usage_arg(const char *verb, const char *opt, const char *why)
 {
     char m[256];
     snprintf(m, sizeof m, "%s: %s", opt, why);
-    return usage(verb, m);
+    return ota_cli_usage(verb, m);
 }
 
 /* getopt_long with our conventions: options may follow operands; '?' is a usage error. */
@@ -346,26 +335,6 @@ static int usage_arg(const char *verb, const char *opt, const char *why)
 #define PASSPHRASE_NOT_ON_ARGV                                                                     \
     "--passphrase: a passphrase is never taken from the command line; use --passphrase-file "      \
     "FILE or OTAPACK_PASSPHRASE"
-
-/* The passphrase, in secure memory: the first line of passfile if given, else
- * OTAPACK_PASSPHRASE (empty counts as unset). *pass is NULL when there is none. Free it with
- * ota_seckey_passphrase_free. */
-static enum ota_status get_passphrase(char **pass, size_t *len, const char *passfile,
-                                      struct ota_err *err)
-{
-    *pass = NULL;
-    *len = 0;
-    if (passfile)
-        return ota_seckey_passphrase_read(pass, len, passfile, err);
-    const char *env = getenv("OTAPACK_PASSPHRASE");
-    if (!env || !*env)
-        return OTA_OK;
-    size_t n = strnlen(env, OTA_MAX_PASSPHRASE_LEN + 1);
-    if (ota_seckey_passphrase_copy(pass, env, n, err))
-        return ota_err_prefix(err, "OTAPACK_PASSPHRASE");
-    *len = n;
-    return OTA_OK;
-}
 
 static int cmd_keygen(int argc, char **argv)
 {
@@ -390,29 +359,30 @@ static int cmd_keygen(int argc, char **argv)
             passfile = optarg;
             break;
         case OPT_PASSARGV:
-            return usage("keygen", PASSPHRASE_NOT_ON_ARGV);
+            return ota_cli_usage("keygen", PASSPHRASE_NOT_ON_ARGV);
         case OPT_HELP:
             return fputs(HELP_KEYGEN, stdout), 0;
         default:
-            return usage("keygen", "unknown option");
+            return ota_cli_usage("keygen", "unknown option");
         }
     }
     if (!prefix)
-        return usage("keygen", "--out PREFIX is required");
+        return ota_cli_usage("keygen", "--out PREFIX is required");
     if (optind != argc)
-        return usage("keygen", "unexpected argument");
+        return ota_cli_usage("keygen", "unexpected argument");
     if (passfile && !encrypt)
-        return usage("keygen", "--passphrase-file is for --encrypt");
+        return ota_cli_usage("keygen", "--passphrase-file is for --encrypt");
     struct ota_err err;
     ota_err_clear(&err);
     char *pass = NULL;
     size_t pass_len = 0;
     if (encrypt) {
-        if (get_passphrase(&pass, &pass_len, passfile, &err))
-            return fail(&err);
+        if (ota_cli_secret(&pass, &pass_len, passfile, "OTAPACK_PASSPHRASE", &err))
+            return ota_cli_fail(PROG, &err);
         if (!pass)
-            return usage("keygen", "--encrypt needs a passphrase (--passphrase-file FILE or "
-                                   "OTAPACK_PASSPHRASE)");
+            return ota_cli_usage("keygen",
+                                 "--encrypt needs a passphrase (--passphrase-file FILE or "
+                                 "OTAPACK_PASSPHRASE)");
     }
     struct ota_seckey *sk = NULL;
     enum ota_status rc = ota_seckey_generate(&sk, &err);
@@ -425,7 +395,7 @@ static int cmd_keygen(int argc, char **argv)
                ota_seckey_public(sk)->keyid, prefix,
                encrypt ? ", encrypted with the passphrase" : "", prefix);
     ota_seckey_free(sk);
-    return rc ? fail(&err) : 0;
+    return rc ? ota_cli_fail(PROG, &err) : 0;
 }
 
 static void free_keys(struct ota_seckey **keys, size_t n)
@@ -443,29 +413,6 @@ static enum ota_status add_key_path(const char **paths, size_t *n, const char *p
         return ota_err_set(err, OTA_E_USAGE, "--key: at most %u keys", OTA_MAX_SIGNATURES);
     paths[(*n)++] = path;
     return OTA_OK;
-}
-
-/* Loads the --key files into keys. One passphrase (--passphrase-file or OTAPACK_PASSPHRASE),
- * read once and wiped before this returns, unlocks every encrypted key; plain keys ignore it. */
-static enum ota_status load_seckeys(struct ota_seckey **keys, size_t *n, const char *const *paths,
-                                    size_t n_paths, const char *passfile, struct ota_err *err)
-{
-    if (passfile && n_paths == 0)
-        return ota_err_set(err, OTA_E_USAGE, "--passphrase-file: there is no --key to unlock");
-    char *pass = NULL;
-    size_t pass_len = 0;
-    enum ota_status rc = n_paths ? get_passphrase(&pass, &pass_len, passfile, err) : OTA_OK;
-    for (size_t i = 0; !rc && i < n_paths; i++)
-        if (!(rc = ota_seckey_load_pass(&keys[*n], paths[i], pass, pass_len, err)))
-            (*n)++;
-    ota_seckey_passphrase_free(pass);
-    return rc;
-}
-
-enum ota_status ota_cli_load_seckeys(struct ota_seckey **keys, size_t *n, const char *const *paths,
-                                     size_t n_paths, const char *passfile, struct ota_err *err)
-{
-    return load_seckeys(keys, n, paths, n_paths, passfile, err);
 }
 
 static int source_date(int64_t *out, struct ota_err *err)
@@ -517,10 +464,10 @@ static int lint_inputs(const struct ota_build_opts *o)
         }
         struct ota_certlist l;
         if (ota_certs_load(&l, path, &err))
-            return fail(&err);
+            return ota_cli_fail(PROG, &err);
         ota_lint_report_init(&rep);
         if (ota_lint_certs_role(&rep, &l, role, NULL, now, OTA_LINT_DEFAULT_MIN_DAYS, &err)) {
-            ret = fail(&err);
+            ret = ota_cli_fail(PROG, &err);
         } else {
             /* each error finding is the one line that explains the failure */
             ota_cli_lint_print(stderr, "otapack build", path, &rep);
@@ -557,13 +504,13 @@ static int check_certops(const char *path)
     char *buf;
     size_t len;
     if (ota_fs_read_small(&buf, &len, AT_FDCWD, path, OTA_CERTOPS_MAX_SIZE, &err))
-        return fail(&err);
+        return ota_cli_fail(PROG, &err);
     struct ota_certops ops;
     enum ota_status rc = ota_certops_parse_mem(&ops, buf, len, &err);
     free(buf);
     if (rc) {
         ota_err_prefix(&err, "--certstore %s", path);
-        return fail(&err);
+        return ota_cli_fail(PROG, &err);
     }
     for (size_t i = 0; i < ops.n; i++)
         if (ops.v[i].op == OTA_CERTOP_INSTALL_CLIENT)
@@ -701,7 +648,7 @@ static int cmd_build(int argc, char **argv)
             break;
         case O_KEY:
             if (add_key_path(keypaths, &n_keypaths, optarg, &err)) {
-                ret = fail(&err);
+                ret = ota_cli_fail(PROG, &err);
                 goto done;
             }
             break;
@@ -709,7 +656,7 @@ static int cmd_build(int argc, char **argv)
             passfile = optarg;
             break;
         case OPT_PASSARGV:
-            ret = usage("build", PASSPHRASE_NOT_ON_ARGV);
+            ret = ota_cli_usage("build", PASSPHRASE_NOT_ON_ARGV);
             goto done;
         case O_TADD:
             if (o.n_trust_add >= OTA_MAX_PAYLOADS) {
@@ -748,24 +695,26 @@ static int cmd_build(int argc, char **argv)
             fputs(HELP_BUILD, stdout);
             goto done;
         default:
-            ret = usage("build", "unknown option");
+            ret = ota_cli_usage("build", "unknown option");
             goto done;
         }
     }
     if (optind != argc) {
-        ret = usage("build", "unexpected argument (images are given with --image NAME=FILE)");
+        ret =
+            ota_cli_usage("build", "unexpected argument (images are given with --image NAME=FILE)");
         goto done;
     }
     if (!out || !o.product || !o.version || !have_sv) {
-        ret = usage("build", "-o, --product, --version and --security-version are required");
+        ret =
+            ota_cli_usage("build", "-o, --product, --version and --security-version are required");
         goto done;
     }
-    if (load_seckeys(keys, &n_keys, keypaths, n_keypaths, passfile, &err)) {
-        ret = fail(&err);
+    if (ota_cli_load_seckeys(keys, &n_keys, keypaths, n_keypaths, passfile, &err)) {
+        ret = ota_cli_fail(PROG, &err);
         goto done;
     }
     if (source_date(&o.created, &err)) {
-        ret = fail(&err);
+        ret = ota_cli_fail(PROG, &err);
         goto done;
     }
     if ((ret = lint_inputs(&o)) != 0 || (ret = check_certops(o.certstore_ops)) != 0)
@@ -773,7 +722,7 @@ static int cmd_build(int argc, char **argv)
     o.keys = (const struct ota_seckey *const *)keys;
     o.n_keys = n_keys;
     if (ota_pack_build(out, &o, &err)) {
-        ret = fail(&err);
+        ret = ota_cli_fail(PROG, &err);
         goto done;
     }
     printf("wrote %s: %zu image%s%s, %s\n", out, o.n_images, o.n_images == 1 ? "" : "s",
@@ -810,13 +759,13 @@ static int cmd_sign(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "k:o:h", opts, NULL)) != -1) {
         if (c == 'k') {
             if (add_key_path(keypaths, &n_keypaths, optarg, &err)) {
-                ret = fail(&err);
+                ret = ota_cli_fail(PROG, &err);
                 goto done;
             }
         } else if (c == OPT_PASSFILE) {
             passfile = optarg;
         } else if (c == OPT_PASSARGV) {
-            ret = usage("sign", PASSPHRASE_NOT_ON_ARGV);
+            ret = ota_cli_usage("sign", PASSPHRASE_NOT_ON_ARGV);
             goto done;
         } else if (c == 'o') {
             out = optarg;
@@ -832,12 +781,12 @@ static int cmd_sign(int argc, char **argv)
             fputs(HELP_SIGN, stdout);
             goto done;
         } else {
-            ret = usage("sign", "unknown option");
+            ret = ota_cli_usage("sign", "unknown option");
             goto done;
         }
     }
     if (optind + 1 != argc || (n_keypaths == 0 && !pkcs11)) {
-        ret = usage("sign", "expected --key FILE or --pkcs11 URI, and one package");
+        ret = ota_cli_usage("sign", "expected --key FILE or --pkcs11 URI, and one package");
         goto done;
     }
     /* OpenSSL keys (a PEM --key, --pkcs11) and CMS (--cert) have their own path; otapack key
@@ -850,12 +799,12 @@ static int cmd_sign(int argc, char **argv)
                                        pkcs11,   pinfile,    argv[optind], out};
         return ota_cli_sign_oss(&o);
     }
-    if (load_seckeys(keys, &n_keys, keypaths, n_keypaths, passfile, &err)) {
-        ret = fail(&err);
+    if (ota_cli_load_seckeys(keys, &n_keys, keypaths, n_keypaths, passfile, &err)) {
+        ret = ota_cli_fail(PROG, &err);
         goto done;
     }
     if (ota_pack_sign(argv[optind], out, (const struct ota_seckey *const *)keys, n_keys, &err)) {
-        ret = fail(&err);
+        ret = ota_cli_fail(PROG, &err);
         goto done;
     }
     for (size_t i = 0; i < n_keys; i++)
@@ -898,7 +847,7 @@ static int cmd_verify(int argc, char **argv)
             if (n >= OTA_MAX_TRUSTED_KEYS)
                 return usage_arg("verify", "--pub", "too many keys");
             if (ota_pubkey_load(&keys[n], optarg, &err))
-                return fail(&err);
+                return ota_cli_fail(PROG, &err);
             n++;
         } else if (c == O_THRESHOLD) {
             if (ota_parse_u64(&threshold, optarg, OTA_MAX_SIGNATURES) != 0 || threshold == 0)
@@ -909,20 +858,21 @@ static int cmd_verify(int argc, char **argv)
         } else if (c == OPT_HELP) {
             return fputs(HELP_VERIFY, stdout), 0;
         } else {
-            return usage("verify", "unknown option");
+            return ota_cli_usage("verify", "unknown option");
         }
     }
     if (optind + 1 != argc || (n == 0) == !keyring)
-        return usage("verify", "expected --pub PREFIX.pub or --keyring ROOT.json, and one package");
+        return ota_cli_usage("verify",
+                             "expected --pub PREFIX.pub or --keyring ROOT.json, and one package");
     if (keyring && have_threshold)
-        return usage("verify", "--keyring sets the threshold: no --threshold");
+        return ota_cli_usage("verify", "--keyring sets the threshold: no --threshold");
     struct ota_keyring *kr = NULL;
     if (keyring && ota_keyring_load(&kr, keyring, &err))
-        return fail(&err);
+        return ota_cli_fail(PROG, &err);
     int fd;
     if (open_pkg(&fd, argv[optind], &err)) {
         ota_keyring_free(kr);
-        return fail(&err);
+        return ota_cli_fail(PROG, &err);
     }
     struct ota_pack_info info;
     enum ota_status rc =
@@ -933,7 +883,7 @@ static int cmd_verify(int argc, char **argv)
         close(fd);
     if (rc) {
         ota_err_prefix(&err, "%s", argv[optind]);
-        return fail(&err);
+        return ota_cli_fail(PROG, &err);
     }
     if (!quiet) {
         printf("%s: OK: %s %s (security version %llu), %zu payload%s, signed by", argv[optind],
@@ -1108,22 +1058,22 @@ static int cmd_inspect(int argc, char **argv)
         else if (c == OPT_HELP)
             return fputs(HELP_INSPECT, stdout), 0;
         else
-            return usage("inspect", "unknown option");
+            return ota_cli_usage("inspect", "unknown option");
     }
     if (optind + 1 != argc)
-        return usage("inspect", "expected one package");
+        return ota_cli_usage("inspect", "expected one package");
     struct ota_err err;
     ota_err_clear(&err);
     int fd;
     if (open_pkg(&fd, argv[optind], &err))
-        return fail(&err);
+        return ota_cli_fail(PROG, &err);
     struct ota_pack_info info;
     enum ota_status rc = ota_pack_inspect(&info, fd, &err);
     if (fd != STDIN_FILENO)
         close(fd);
     if (rc) {
         ota_err_prefix(&err, "%s", argv[optind]);
-        return fail(&err);
+        return ota_cli_fail(PROG, &err);
     }
     int ret = 0;
     if (as_json)

@@ -15,6 +15,7 @@
 #include "otapack/packager.h"
 #include "otapack/seckey.h"
 #include "otapack/x509.h"
+#include "cli.h"
 #include "sign_oss_cli.h"
 
 #define PROG "otapack"
@@ -71,37 +72,6 @@ static const char HELP_PUBKEY[] =
     "        otapack pubkey --pkcs11 'pkcs11:token=ci;object=release;type=private' -o "
     "release.pem\n";
 
-static int fail(const struct ota_err *err)
-{
-    fprintf(stderr, PROG ": %s\n", err->msg[0] ? err->msg : ota_strerror(err->code));
-    return ota_exit_code(err->code);
-}
-
-static int usage(const char *verb, const char *msg)
-{
-    fprintf(stderr, PROG " %s: %s (see 'otapack %s --help')\n", verb, msg, verb);
-    return 2;
-}
-
-/* A secret (passphrase or PIN) in wiped memory: the first line of file if given, else the
- * environment variable env (empty counts as unset). *s is NULL when there is none. */
-static enum ota_status get_secret(char **s, size_t *len, const char *file, const char *env,
-                                  struct ota_err *err)
-{
-    *s = NULL;
-    *len = 0;
-    if (file)
-        return ota_seckey_passphrase_read(s, len, file, err);
-    const char *v = getenv(env);
-    if (!v || !*v)
-        return OTA_OK;
-    size_t n = strnlen(v, OTA_MAX_PASSPHRASE_LEN + 1);
-    if (ota_seckey_passphrase_copy(s, v, n, err))
-        return ota_err_prefix(err, "%s", env);
-    *len = n;
-    return OTA_OK;
-}
-
 int ota_cli_key_is_pem(const char *path)
 {
     int fd;
@@ -122,7 +92,7 @@ static enum ota_status load_pkcs11(struct ota_osskey **k, const char *uri, const
 {
     char *pin = NULL;
     size_t pin_len = 0;
-    enum ota_status rc = get_secret(&pin, &pin_len, pinfile, "OTAPACK_PKCS11_PIN", err);
+    enum ota_status rc = ota_cli_secret(&pin, &pin_len, pinfile, "OTAPACK_PKCS11_PIN", err);
     if (!rc)
         rc = ota_osskey_load_pkcs11(k, uri, NULL, pin, pin_len, err);
     ota_seckey_passphrase_free(pin);
@@ -137,7 +107,7 @@ enum ota_status ota_cli_load_osskey(struct ota_osskey **k, const char *pem, cons
         return load_pkcs11(k, pkcs11, pinfile, err);
     char *pass = NULL;
     size_t pass_len = 0;
-    enum ota_status rc = get_secret(&pass, &pass_len, passfile, "OTAPACK_PASSPHRASE", err);
+    enum ota_status rc = ota_cli_secret(&pass, &pass_len, passfile, "OTAPACK_PASSPHRASE", err);
     if (!rc)
         rc = ota_osskey_load_pem(k, pem, pass, pass_len, err);
     ota_seckey_passphrase_free(pass);
@@ -159,13 +129,14 @@ int ota_cli_sign_oss(const struct ota_sign_cli *o)
     enum ota_status rc = OTA_OK;
 
     if (o->chain && !o->cert)
-        return usage("sign", "--chain goes with --cert");
+        return ota_cli_usage("sign", "--chain goes with --cert");
     if (o->cert && (o->n_keypaths + (o->pkcs11 ? 1 : 0)) != 1)
-        return usage("sign", "--cert needs exactly one signing key: --key KEY.pem or --pkcs11 URI");
+        return ota_cli_usage("sign",
+                             "--cert needs exactly one signing key: --key KEY.pem or --pkcs11 URI");
     if (o->pinfile && !o->pkcs11)
-        return usage("sign", "--pin-file: there is no --pkcs11 key");
+        return ota_cli_usage("sign", "--pin-file: there is no --pkcs11 key");
     if (o->n_keypaths &&
-        (rc = get_secret(&pass, &pass_len, o->passfile, "OTAPACK_PASSPHRASE", &err)))
+        (rc = ota_cli_secret(&pass, &pass_len, o->passfile, "OTAPACK_PASSPHRASE", &err)))
         goto done;
     for (size_t i = 0; i < o->n_keypaths; i++) {
         const char *p = o->keypaths[i];
@@ -221,7 +192,7 @@ int ota_cli_sign_oss(const struct ota_sign_cli *o)
                added.v[i].method);
 done:
     if (rc)
-        ret = fail(&err);
+        ret = ota_cli_fail(PROG, &err);
     ota_seckey_passphrase_free(pass);
     for (size_t i = 0; i < n_keys; i++)
         ota_seckey_free(keys[i]);
@@ -274,23 +245,24 @@ int ota_cli_pubkey(int argc, char **argv)
             passfile = optarg;
             break;
         case O_PASSARGV:
-            return usage("pubkey", "--passphrase: a passphrase is never taken from the command "
-                                   "line; use --passphrase-file FILE or OTAPACK_PASSPHRASE");
+            return ota_cli_usage("pubkey",
+                                 "--passphrase: a passphrase is never taken from the command "
+                                 "line; use --passphrase-file FILE or OTAPACK_PASSPHRASE");
         case 'o':
             out = optarg;
             break;
         case OPT_HELP:
             return fputs(HELP_PUBKEY, stdout), 0;
         default:
-            return usage("pubkey", "unknown option");
+            return ota_cli_usage("pubkey", "unknown option");
         }
     }
     if (optind != argc || !keypath == !uri)
-        return usage("pubkey", "expected --key KEY.pem or --pkcs11 URI");
+        return ota_cli_usage("pubkey", "expected --key KEY.pem or --pkcs11 URI");
     if (pinfile && !uri)
-        return usage("pubkey", "--pin-file goes with --pkcs11");
+        return ota_cli_usage("pubkey", "--pin-file goes with --pkcs11");
     if (passfile && !keypath)
-        return usage("pubkey", "--passphrase-file goes with --key");
+        return ota_cli_usage("pubkey", "--passphrase-file goes with --key");
     struct ota_err err;
     ota_err_clear(&err);
     struct ota_osskey *k = NULL;
@@ -300,7 +272,7 @@ int ota_cli_pubkey(int argc, char **argv)
     } else {
         char *pass = NULL;
         size_t pass_len = 0;
-        rc = get_secret(&pass, &pass_len, passfile, "OTAPACK_PASSPHRASE", &err);
+        rc = ota_cli_secret(&pass, &pass_len, passfile, "OTAPACK_PASSPHRASE", &err);
         if (!rc)
             rc = ota_osskey_load_pem(&k, keypath, pass, pass_len, &err);
         ota_seckey_passphrase_free(pass);
@@ -311,12 +283,12 @@ int ota_cli_pubkey(int argc, char **argv)
         rc = ota_osskey_public(&pub, k, &err);
     ota_osskey_free(k);
     if (rc)
-        return fail(&err);
+        return ota_cli_fail(PROG, &err);
     int ret = 0;
     if (!out) {
         if (fwrite(pub.pem, 1, pub.pem_len, stdout) != pub.pem_len || fflush(stdout) != 0) {
             ota_err_set(&err, OTA_E_IO, "standard output: write failed");
-            ret = fail(&err);
+            ret = ota_cli_fail(PROG, &err);
         }
     } else {
         int dirfd;
@@ -326,7 +298,7 @@ int ota_cli_pubkey(int argc, char **argv)
             close(dirfd);
         }
         if (rc)
-            ret = fail(&err);
+            ret = ota_cli_fail(PROG, &err);
         else
             printf("wrote %s: %s public key%s%s\n", out, alg_name(pub.alg),
                    pub.keyid[0] ? ", key id " : " (signs CMS only: no raw key id)", pub.keyid);
